@@ -1,0 +1,151 @@
+//! Command line: `episodic build` and `episodic check`.
+//!
+//! The only place besides `main` that reads the clock (`--now` overrides it,
+//! for reproducible builds) and the only place that prints diagnostics.
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+use episodic::{Build, Diagnostic, emit, pipeline};
+use jiff::Timestamp;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use tracing::info;
+
+#[derive(Parser)]
+#[command(name = "episodic", version, about = "Publish a serial as RSS, Atom and JSON feeds")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Build every feed from the content folder into the output folder.
+    Build {
+        #[command(flatten)]
+        source: Source,
+        /// Where the feeds are written.
+        #[arg(long, default_value = "feeds")]
+        out: PathBuf,
+    },
+    /// Check the content folder and report every problem; writes nothing.
+    Check {
+        #[command(flatten)]
+        source: Source,
+    },
+}
+
+#[derive(clap::Args)]
+struct Source {
+    /// The folder with site.toml and one folder per series.
+    #[arg(long, default_value = "content")]
+    content: PathBuf,
+    /// Build as if it were this instant (RFC 3339, e.g. 2026-11-30T10:00:00+09:00),
+    /// instead of now: episodes dated later are not published yet.
+    #[arg(long, value_parser = parse_now)]
+    now: Option<Timestamp>,
+}
+
+impl Source {
+    fn now(&self) -> Timestamp {
+        self.now.unwrap_or_else(Timestamp::now)
+    }
+}
+
+fn parse_now(text: &str) -> Result<Timestamp, String> {
+    text.parse::<Timestamp>().map_err(|e| {
+        format!("expected an RFC 3339 instant with an offset, like 2026-11-30T10:00:00+09:00 ({e})")
+    })
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
+    match run(cli.command) {
+        Ok(code) => code,
+        Err(error) => {
+            let _ = writeln!(std::io::stderr(), "error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(command: Command) -> Result<ExitCode> {
+    match command {
+        Command::Check { source } => {
+            let build = pipeline::build(&source.content, source.now());
+            report(&build)?;
+            if build.has_errors() {
+                return Ok(ExitCode::FAILURE);
+            }
+            info!(content = %source.content.display(), "{}", summary(&build, source.now()));
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Build { source, out } => {
+            let now = source.now();
+            let build = pipeline::build(&source.content, now);
+            report(&build)?;
+            if build.has_errors() {
+                info!(out = %out.display(), "nothing was written: fix the errors above and build again");
+                return Ok(ExitCode::FAILURE);
+            }
+            let written = emit::emit(&out, &build.outputs)
+                .with_context(|| format!("writing the feeds to {}", out.display()))?;
+            info!(
+                out = %out.display(),
+                written = written.written,
+                unchanged = written.unchanged,
+                removed = written.removed,
+                "built {}",
+                summary(&build, now)
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// Prints every diagnostic, then a count, to stderr.
+fn report(build: &Build) -> Result<()> {
+    let mut stderr = std::io::stderr().lock();
+    for diagnostic in &build.diagnostics {
+        writeln!(stderr, "{}", display_path(diagnostic))?;
+    }
+    let errors = build.error_count();
+    if errors > 0 {
+        writeln!(stderr, "{errors} error(s) found")?;
+    }
+    Ok(())
+}
+
+/// Diagnostics show paths as given (`content/s/01.md`), without `./`.
+fn display_path(diagnostic: &Diagnostic) -> String {
+    let mut diagnostic = diagnostic.clone();
+    if let Ok(stripped) = diagnostic.path.strip_prefix(Path::new(".")) {
+        diagnostic.path = stripped.to_path_buf();
+    }
+    diagnostic.to_string()
+}
+
+fn summary(build: &Build, now: Timestamp) -> String {
+    let Some(catalog) = &build.catalog else { return String::from("nothing") };
+    let (mut published, mut scheduled, mut drafts) = (0, 0, 0);
+    for episode in catalog.series.iter().flat_map(|s| &s.episodes) {
+        match (episode.meta.draft, episode.is_published(now)) {
+            (true, _) => drafts += 1,
+            (false, true) => published += 1,
+            (false, false) => scheduled += 1,
+        }
+    }
+    format!(
+        "{} series, {published} published episode(s), {scheduled} scheduled, {drafts} draft(s), {} file(s)",
+        catalog.series.len(),
+        build.outputs.len()
+    )
+}

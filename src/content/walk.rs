@@ -1,0 +1,156 @@
+//! Finds what is in a content folder: site.toml, the series folders, their
+//! episode files, and every other file that may be published as an asset.
+//!
+//! Editor leftovers and hidden files are skipped here, once, so that no later
+//! stage (nor the watcher) ever sees them.
+
+use crate::diagnostic::Diagnostic;
+use std::collections::BTreeSet;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+/// The files of one content folder, in a stable (sorted) order.
+#[derive(Debug, Default)]
+pub struct ContentTree {
+    pub root: PathBuf,
+    pub series: Vec<SeriesDir>,
+    /// Every non-ignored file that could be published as an asset, relative to
+    /// `root` with `/` separators (the same shape as its URL path).
+    pub assets: BTreeSet<String>,
+}
+
+/// A folder holding series.toml: its name is the series' URL segment.
+#[derive(Debug)]
+pub struct SeriesDir {
+    pub slug: String,
+    pub dir: PathBuf,
+    /// The `*.md` files directly inside `dir`, sorted by name.
+    pub episodes: Vec<PathBuf>,
+}
+
+impl SeriesDir {
+    pub fn series_toml(&self) -> PathBuf {
+        self.dir.join("series.toml")
+    }
+}
+
+/// Whether a file or folder name is an editor's temporary file, a backup or
+/// hidden: vim (`.x.swp`, `x~`, `4913`), emacs (`.#x`, `#x#`), and dotfiles.
+pub fn is_ignored_name(name: &str) -> bool {
+    name.starts_with('.')
+        || name.ends_with('~')
+        || (name.starts_with('#') && name.ends_with('#'))
+        || name == "4913"
+        || [".swp", ".swx", ".swo", ".tmp"].iter().any(|ext| name.ends_with(ext))
+}
+
+/// Lists `root`. A missing or unreadable folder is an error; unreadable
+/// entries inside it become diagnostics and are skipped.
+pub fn scan(root: &Path) -> Result<(ContentTree, Vec<Diagnostic>), Diagnostic> {
+    let entries = fs::read_dir(root)
+        .map_err(|e| Diagnostic::error(root, format!("cannot read the content folder: {e}")))?;
+    let mut tree = ContentTree { root: root.to_path_buf(), ..ContentTree::default() };
+    let mut problems = Vec::new();
+    let mut folders = Vec::new();
+    for entry in entries {
+        let Some((name, path, is_dir)) = entry_info(root, entry, &mut problems) else { continue };
+        if is_dir {
+            folders.push((name, path));
+        } else if is_asset_name(&name) {
+            tree.assets.insert(name);
+        }
+    }
+    folders.sort();
+    for (name, dir) in folders {
+        collect_assets(&dir, &name, &mut tree.assets, &mut problems);
+        let is_series = !name.starts_with('_') && dir.join("series.toml").is_file();
+        if is_series {
+            let mut episodes = list_episodes(&dir, &mut problems);
+            episodes.sort();
+            tree.series.push(SeriesDir { slug: name, dir, episodes });
+        }
+    }
+    Ok((tree, problems))
+}
+
+fn entry_info(
+    dir: &Path,
+    entry: std::io::Result<fs::DirEntry>,
+    problems: &mut Vec<Diagnostic>,
+) -> Option<(String, PathBuf, bool)> {
+    let entry = match entry {
+        Ok(entry) => entry,
+        Err(e) => {
+            problems.push(Diagnostic::warning(dir, format!("cannot list this folder: {e}")));
+            return None;
+        }
+    };
+    let path = entry.path();
+    let Some(name) = entry.file_name().to_str().map(str::to_owned) else {
+        problems.push(Diagnostic::warning(&path, "skipped: the file name is not valid UTF-8"));
+        return None;
+    };
+    if is_ignored_name(&name) {
+        return None;
+    }
+    // Follows symlinks, so a linked file or folder counts as what it points to.
+    let is_dir = match fs::metadata(&path) {
+        Ok(meta) => meta.is_dir(),
+        Err(e) => {
+            problems.push(Diagnostic::warning(&path, format!("skipped: {e}")));
+            return None;
+        }
+    };
+    Some((name, path, is_dir))
+}
+
+fn list_episodes(dir: &Path, problems: &mut Vec<Diagnostic>) -> Vec<PathBuf> {
+    let Ok(entries) = fs::read_dir(dir) else { return Vec::new() };
+    entries
+        .filter_map(|entry| entry_info(dir, entry, problems))
+        .filter(|(name, _, is_dir)| !is_dir && name.ends_with(".md"))
+        .map(|(_, path, _)| path)
+        .collect()
+}
+
+/// Markdown and TOML are sources, never published as they are.
+fn is_asset_name(name: &str) -> bool {
+    !(name.ends_with(".md") || name.ends_with(".toml"))
+}
+
+/// Records every publishable file under `dir` as `prefix/...`. Depth is
+/// bounded so that a symlink loop cannot recurse forever.
+fn collect_assets(dir: &Path, prefix: &str, assets: &mut BTreeSet<String>, problems: &mut Vec<Diagnostic>) {
+    const MAX_DEPTH: usize = 16;
+    let mut stack = vec![(dir.to_path_buf(), prefix.to_owned(), 0)];
+    while let Some((dir, prefix, depth)) = stack.pop() {
+        let Ok(entries) = fs::read_dir(&dir) else {
+            problems.push(Diagnostic::warning(&dir, "cannot list this folder"));
+            continue;
+        };
+        for entry in entries {
+            let Some((name, path, is_dir)) = entry_info(&dir, entry, problems) else { continue };
+            let relative = format!("{prefix}/{name}");
+            if is_dir && depth < MAX_DEPTH {
+                stack.push((path, relative, depth + 1));
+            } else if !is_dir && is_asset_name(&name) {
+                assets.insert(relative);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_ignored_name;
+
+    #[test]
+    fn editor_leftovers_are_ignored() {
+        for name in [".01.md.swp", "01.md~", ".#01.md", "#01.md#", "4913", ".DS_Store", "x.swp"] {
+            assert!(is_ignored_name(name), "{name}");
+        }
+        for name in ["01-first.md", "cover.png", "series.toml", "_drafts"] {
+            assert!(!is_ignored_name(name), "{name}");
+        }
+    }
+}

@@ -1,0 +1,170 @@
+//! Outputs → the feeds/ folder, never half-written.
+//!
+//! Changed files are first written and fsynced in a staging folder next to
+//! the output, then renamed into place one by one (rename is atomic on one
+//! filesystem), so a reader or a crash sees each file whole, old or new. A
+//! failure before the renames leaves feeds/ exactly as it was.
+//!
+//! Files whose bytes did not change are not touched, so their mtime keeps
+//! saying when their content last changed (the server's Last-Modified).
+//! Files a previous build wrote and this one did not are removed; which
+//! files those are is recorded in a manifest, so a file someone else put in
+//! the folder is never deleted.
+
+use crate::render::Output;
+use std::collections::BTreeSet;
+use std::fs::{self, File};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+/// The list of files the last build wrote, one path per line.
+pub const MANIFEST: &str = ".episodic-manifest";
+
+#[derive(Debug, thiserror::Error)]
+pub enum EmitError {
+    #[error("{}: {source}", path.display())]
+    Io { path: PathBuf, source: io::Error },
+    #[error("refusing to write `{0}`: outputs must stay inside the output folder")]
+    UnsafePath(String),
+}
+
+/// What a successful emit changed.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct EmitReport {
+    pub written: usize,
+    pub unchanged: usize,
+    pub removed: usize,
+}
+
+fn io_error(path: &Path) -> impl FnOnce(io::Error) -> EmitError + '_ {
+    move |source| EmitError::Io { path: path.to_path_buf(), source }
+}
+
+/// Makes `out` hold exactly `outputs` (plus files episodic never wrote).
+pub fn emit(out: &Path, outputs: &[Output]) -> Result<EmitReport, EmitError> {
+    for output in outputs {
+        check_relative(&output.path)?;
+    }
+    fs::create_dir_all(out).map_err(io_error(out))?;
+    let parent = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let name = out.file_name().map_or("out".into(), |n| n.to_string_lossy().into_owned());
+    let staging = tempfile::Builder::new()
+        .prefix(&format!(".{name}.staging-"))
+        .tempdir_in(parent)
+        .map_err(io_error(parent))?;
+
+    let mut report = EmitReport::default();
+    let mut changed = Vec::new();
+    for output in outputs {
+        let target = out.join(&output.path);
+        if fs::read(&target).is_ok_and(|existing| existing == output.bytes) {
+            report.unchanged += 1;
+            continue;
+        }
+        let staged = staging.path().join(&output.path);
+        write_synced(&staged, &output.bytes)?;
+        changed.push((staged, target));
+    }
+
+    let mut touched_dirs = BTreeSet::new();
+    for (staged, target) in &changed {
+        if let Some(dir) = target.parent() {
+            fs::create_dir_all(dir).map_err(io_error(dir))?;
+            touched_dirs.insert(dir.to_path_buf());
+        }
+        fs::rename(staged, target).map_err(io_error(target))?;
+        report.written += 1;
+    }
+
+    let current: BTreeSet<&str> = outputs.iter().map(|o| o.path.as_str()).collect();
+    for stale in read_manifest(out).iter().filter(|p| !current.contains(p.as_str())) {
+        if check_relative(stale).is_err() {
+            continue;
+        }
+        let path = out.join(stale);
+        match fs::remove_file(&path) {
+            Ok(()) => report.removed += 1,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(EmitError::Io { path, source: e }),
+        }
+        remove_empty_parents(out, &path);
+    }
+    write_manifest(out, staging.path(), &current)?;
+    touched_dirs.insert(out.to_path_buf());
+    for dir in touched_dirs {
+        sync_dir(&dir);
+    }
+    Ok(report)
+}
+
+/// Outputs are relative `/`-paths without `..`; anything else is a bug or
+/// hostile input, and is refused rather than written outside `out`.
+fn check_relative(path: &str) -> Result<(), EmitError> {
+    let bad = path.is_empty()
+        || path.starts_with('/')
+        || path.contains('\\')
+        || path.split('/').any(|seg| seg.is_empty() || seg == "." || seg == "..");
+    if bad { Err(EmitError::UnsafePath(path.to_owned())) } else { Ok(()) }
+}
+
+fn write_synced(path: &Path, bytes: &[u8]) -> Result<(), EmitError> {
+    if let Some(dir) = path.parent() {
+        fs::create_dir_all(dir).map_err(io_error(dir))?;
+    }
+    let mut file = File::create(path).map_err(io_error(path))?;
+    file.write_all(bytes).map_err(io_error(path))?;
+    file.sync_all().map_err(io_error(path))
+}
+
+fn read_manifest(out: &Path) -> Vec<String> {
+    fs::read_to_string(out.join(MANIFEST))
+        .map(|text| text.lines().filter(|l| !l.is_empty()).map(str::to_owned).collect())
+        .unwrap_or_default()
+}
+
+fn write_manifest(out: &Path, staging: &Path, paths: &BTreeSet<&str>) -> Result<(), EmitError> {
+    let mut text = String::new();
+    for path in paths {
+        text.push_str(path);
+        text.push('\n');
+    }
+    let target = out.join(MANIFEST);
+    if fs::read_to_string(&target).is_ok_and(|existing| existing == text) {
+        return Ok(());
+    }
+    let staged = staging.join(MANIFEST);
+    write_synced(&staged, text.as_bytes())?;
+    fs::rename(&staged, &target).map_err(io_error(&target))
+}
+
+fn remove_empty_parents(out: &Path, file: &Path) {
+    let mut dir = file.parent();
+    while let Some(d) = dir {
+        if d == out || !d.starts_with(out) || fs::remove_dir(d).is_err() {
+            break;
+        }
+        dir = d.parent();
+    }
+}
+
+/// Makes renames durable. Best effort: not every platform can open a folder.
+fn sync_dir(dir: &Path) {
+    if let Ok(handle) = File::open(dir) {
+        let _ = handle.sync_all();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_relative;
+
+    #[test]
+    fn refuses_paths_that_leave_the_folder() {
+        for bad in ["", "/etc/x", "../x", "a/../../x", "a//b", "a\\b", "./a"] {
+            assert!(check_relative(bad).is_err(), "{bad}");
+        }
+        for good in ["rss.xml", "night-shift/images/a.png", "밤/그림.png"] {
+            assert!(check_relative(good).is_ok(), "{good}");
+        }
+    }
+}

@@ -1,0 +1,11 @@
+//! The `episodic` binary: parses arguments, sets up logging, runs a command
+//! and turns its outcome into an exit code. All the work is in the library.
+#![cfg_attr(not(test), warn(clippy::unwrap_used))]
+
+mod cli;
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    cli::main()
+}

@@ -1,0 +1,211 @@
+//! An episode file → [`EpisodeMeta`] (validated front matter) → [`Episode`]
+//! (with its body rendered and every URL made absolute).
+//!
+//! The two steps are apart because rendering needs every episode's
+//! permalink (links between episodes), while validation needs only the file.
+
+use super::date::Instant;
+use super::fields::FieldReader;
+use super::links::{LinkTargets, resolve};
+use super::{Author, Series};
+use crate::content::front_matter;
+use crate::content::markdown::{self, truncate_on_word};
+use crate::diagnostic::{Diagnostic, line_of_offset};
+use jiff::Timestamp;
+use std::path::{Path, PathBuf};
+use url::Url;
+
+const KEYS: &[&str] =
+    &["title", "date", "number", "updated", "summary", "tags", "draft", "author", "image", "id"];
+
+/// How long a summary taken from the body may be, in characters.
+pub const SUMMARY_LIMIT: usize = 300;
+
+/// An episode's validated front matter.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EpisodeMeta {
+    pub path: PathBuf,
+    /// `series/file.md`: the file's path in the content folder.
+    pub source: String,
+    pub number: u64,
+    /// The title as written (before `title_format`).
+    pub title: String,
+    pub published: Instant,
+    pub updated: Instant,
+    pub summary: Option<String>,
+    pub tags: Vec<String>,
+    pub draft: bool,
+    pub author: Option<Author>,
+    pub image: Option<String>,
+    pub id: Option<String>,
+}
+
+/// Front matter plus the Markdown body it came with.
+#[derive(Clone, Debug)]
+pub struct ParsedEpisode {
+    pub meta: EpisodeMeta,
+    pub body: String,
+    /// The file line on which `body` starts.
+    pub body_line: u32,
+}
+
+/// A ready-to-publish episode.
+#[derive(Clone, Debug)]
+pub struct Episode {
+    pub meta: EpisodeMeta,
+    /// The title through the series' `title_format`.
+    pub title: String,
+    /// `{base_url}{series}/{number}/`.
+    pub permalink: Url,
+    /// The permalink unless front matter sets `id`; never derived from the
+    /// title, date, body or file name, so editing those keeps it.
+    pub id: String,
+    pub summary: String,
+    pub content_html: String,
+    pub image: Option<String>,
+    /// Content-relative paths of the local files this episode references.
+    pub assets: Vec<String>,
+}
+
+impl Episode {
+    pub fn id_is_permalink(&self) -> bool {
+        self.meta.id.is_none()
+    }
+
+    /// Whether readers may see it at `now`: not a draft and its time has come.
+    pub fn is_published(&self, now: Timestamp) -> bool {
+        !self.meta.draft && self.meta.published.timestamp <= now
+    }
+}
+
+/// Validates an episode file's text. `None` when it cannot be used.
+pub fn parse(
+    path: &Path,
+    source: &str,
+    text: &str,
+    series: &Series,
+) -> (Option<ParsedEpisode>, Vec<Diagnostic>) {
+    let doc = match front_matter::split(text) {
+        Ok(doc) => doc,
+        Err(e) => return (None, vec![Diagnostic::error(path, e.message).at(Some(e.line), e.column)]),
+    };
+    let fields = match front_matter::parse(&doc) {
+        Ok(fields) => fields,
+        Err(e) => return (None, vec![Diagnostic::error(path, e.message).at(Some(e.line), e.column)]),
+    };
+    let mut reader = FieldReader::new(path, &doc, fields);
+    reader.reject_unknown(KEYS);
+    let title = reader.required_text("title", "title = \"Where it went wrong\"");
+    let has_date = reader.has("date");
+    let published = reader.date("date", &series.timezone);
+    if !has_date {
+        reader.missing("`date` is missing; add the publish time, like date = 2026-11-30T10:00:00");
+    }
+    let updated = reader.date("updated", &series.timezone);
+    let has_number = reader.has("number");
+    let mut number = reader.unsigned("number");
+    if !has_number {
+        number = number_from_file_name(source);
+        if number.is_none() {
+            reader.missing("no episode number: add `number = 3` to the front matter, or start the file name with it (03-title.md)");
+        }
+    }
+    let summary = reader.text("summary").map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
+    let tags = reader.text_list("tags");
+    let draft = reader.bool("draft").unwrap_or(false);
+    let author = reader.author("author");
+    let image = reader.text("image").filter(|s| !s.trim().is_empty());
+    let id = reader.text("id").map(|s| s.trim().to_owned());
+    if id.as_deref() == Some("") {
+        reader.error("id", "`id` is empty; remove it to use the permalink");
+    }
+    let body_offset = text.len() - doc.body.len();
+    let body_line = line_of_offset(text, body_offset);
+    let (Some(title), Some(published), Some(number), false) =
+        (title, published, number, reader.problems.iter().any(Diagnostic::is_error))
+    else {
+        return (None, reader.problems);
+    };
+    let meta = EpisodeMeta {
+        path: path.to_path_buf(),
+        source: source.to_owned(),
+        number,
+        title: title.trim().to_owned(),
+        published,
+        updated: updated.unwrap_or(published),
+        summary,
+        tags,
+        draft,
+        author,
+        image,
+        id: id.filter(|s| !s.is_empty()),
+    };
+    (Some(ParsedEpisode { meta, body: doc.body.to_owned(), body_line }), reader.problems)
+}
+
+/// `10-where.md` → 10: the leading digits of the file name.
+pub fn number_from_file_name(source: &str) -> Option<u64> {
+    let name = source.rsplit('/').next().unwrap_or(source);
+    let digits: String = name.chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().ok()
+}
+
+/// The permalink of episode `number` of `series`.
+pub fn permalink(series: &Series, number: u64) -> Url {
+    let mut url = series.home.clone();
+    if let Ok(mut segments) = url.path_segments_mut() {
+        segments.pop_if_empty().push(&number.to_string()).push("");
+    }
+    url
+}
+
+/// Renders the body and resolves every URL; warns about references to
+/// files that do not exist.
+pub fn assemble(
+    parsed: ParsedEpisode,
+    series: &Series,
+    site_base: &Url,
+    targets: &LinkTargets,
+) -> (Episode, Vec<Diagnostic>) {
+    let ParsedEpisode { meta, body, body_line } = parsed;
+    let permalink = permalink(series, meta.number);
+    let mut problems = Vec::new();
+    let mut assets = Vec::new();
+    let mut rewrite = |reference: &str, offset: Option<usize>| {
+        let resolved = resolve(reference, &series.home, &permalink, site_base, targets);
+        if resolved.missing {
+            let line = offset.map(|o| body_line + line_of_offset(&body, o) - 1);
+            problems.push(
+                Diagnostic::warning(
+                    &meta.path,
+                    format!(
+                        "`{reference}` is not a file in the content folder; it is linked as {}",
+                        resolved.url
+                    ),
+                )
+                .at(line, None),
+            );
+        }
+        assets.extend(resolved.asset);
+        resolved.url
+    };
+    let rendered = markdown::render(&body, &mut |reference, offset| rewrite(reference, Some(offset)));
+    let image = meta.image.as_deref().map(|image| rewrite(image, None));
+    let summary = match &meta.summary {
+        Some(summary) => summary.clone(),
+        None => truncate_on_word(&rendered.first_paragraph, SUMMARY_LIMIT),
+    };
+    assets.sort();
+    assets.dedup();
+    let episode = Episode {
+        title: series.title_format.apply(meta.number, &meta.title),
+        id: meta.id.clone().unwrap_or_else(|| permalink.to_string()),
+        permalink,
+        summary,
+        content_html: rendered.html,
+        image,
+        assets,
+        meta,
+    };
+    (episode, problems)
+}

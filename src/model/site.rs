@@ -1,0 +1,141 @@
+//! site.toml → [`Site`]: the settings every series inherits.
+
+use super::Author;
+use super::fields::{FieldReader, nearest};
+use crate::content::front_matter::{self, Document, Format};
+use crate::diagnostic::Diagnostic;
+use jiff::tz::TimeZone;
+use std::path::Path;
+use url::Url;
+
+#[derive(Clone, Debug)]
+pub struct Site {
+    pub title: String,
+    /// Absolute http(s), ending with `/`; every URL we publish starts with it.
+    pub base_url: Url,
+    pub description: String,
+    pub language: String,
+    pub timezone: TimeZone,
+    pub feed_limit: usize,
+    pub author: Option<Author>,
+}
+
+const KEYS: &[&str] = &["title", "base_url", "description", "language", "timezone", "feed_limit", "author"];
+
+/// Reads site.toml. Always returns a `Site` (with stand-ins where values are
+/// wrong) so that the episodes can still be checked in the same run; the
+/// diagnostics say whether it may be published.
+pub fn parse(path: &Path, text: &str) -> (Site, Vec<Diagnostic>) {
+    let doc = config_document(text);
+    let fields = match front_matter::parse(&doc) {
+        Ok(fields) => fields,
+        Err(e) => {
+            let error = Diagnostic::error(path, e.message).at(Some(e.line), e.column);
+            return (fallback(), vec![error]);
+        }
+    };
+    let mut reader = FieldReader::new(path, &doc, fields);
+    reader.reject_unknown(KEYS);
+    let title = reader.required_text("title", "title = \"My serials\"");
+    let base_url = read_base_url(&mut reader);
+    let description = reader.text("description").unwrap_or_default();
+    let language = read_language(&mut reader, "language").unwrap_or_else(|| "en".to_owned());
+    let timezone = read_timezone(&mut reader, "timezone").unwrap_or(TimeZone::UTC);
+    let feed_limit = match reader.unsigned("feed_limit") {
+        Some(0) => {
+            reader.error("feed_limit", "`feed_limit` must be at least 1");
+            50
+        }
+        Some(n) => usize::try_from(n).unwrap_or(usize::MAX),
+        None => 50,
+    };
+    let author = reader.author("author");
+    let site = Site {
+        title: title.unwrap_or_default(),
+        base_url: base_url.unwrap_or_else(|| fallback().base_url),
+        description,
+        language,
+        timezone,
+        feed_limit,
+        author,
+    };
+    (site, reader.problems)
+}
+
+/// Config files are whole-file TOML documents; reading them as front matter
+/// that starts on line 1 reuses the located field reader.
+pub(crate) fn config_document(text: &str) -> Document<'_> {
+    Document { format: Format::Toml, front_matter: text, front_matter_line: 1, body: "" }
+}
+
+fn fallback() -> Site {
+    Site {
+        title: String::new(),
+        base_url: Url::parse("https://example.invalid/").expect("constant URL parses"),
+        description: String::new(),
+        language: "en".to_owned(),
+        timezone: TimeZone::UTC,
+        feed_limit: 50,
+        author: None,
+    }
+}
+
+fn read_base_url(reader: &mut FieldReader<'_>) -> Option<Url> {
+    const EXAMPLE: &str = "base_url = \"https://example.com/\"";
+    let text = reader.required_text("base_url", EXAMPLE)?;
+    let mut url = match Url::parse(text.trim()) {
+        Ok(url) if matches!(url.scheme(), "http" | "https") && url.has_host() => url,
+        _ => {
+            reader.error(
+                "base_url",
+                format!(
+                    "`base_url` must be a full http(s) address such as https://example.com/, not `{text}`"
+                ),
+            );
+            return None;
+        }
+    };
+    if url.query().is_some() || url.fragment().is_some() {
+        reader.error("base_url", "`base_url` cannot have a `?query` or `#fragment`");
+        return None;
+    }
+    if !url.path().ends_with('/') {
+        reader.warn("base_url", format!("`base_url` should end with `/`; using `{url}/`"));
+        url.set_path(&format!("{}/", url.path()));
+    }
+    Some(url)
+}
+
+/// A BCP 47 tag, checked for shape (`ko`, `en-US`, `zh-Hant-TW`).
+pub(crate) fn read_language(reader: &mut FieldReader<'_>, key: &str) -> Option<String> {
+    let text = reader.text(key)?;
+    let mut parts = text.split('-');
+    let primary_ok = parts
+        .next()
+        .is_some_and(|p| (2..=8).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphabetic()));
+    let rest_ok = parts.all(|p| (1..=8).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphanumeric()));
+    if primary_ok && rest_ok {
+        Some(text)
+    } else {
+        reader.error(key, format!("`{key}` should be a language tag like \"ko\" or \"en-US\", not `{text}`"));
+        None
+    }
+}
+
+/// An IANA zone name, with the nearest real one suggested on a typo.
+pub(crate) fn read_timezone(reader: &mut FieldReader<'_>, key: &str) -> Option<TimeZone> {
+    let name = reader.text(key)?;
+    match TimeZone::get(name.trim()) {
+        Ok(tz) => Some(tz),
+        Err(_) => {
+            let names: Vec<String> = jiff::tz::db().available().map(|n| n.to_string()).collect();
+            let names: Vec<&str> = names.iter().map(String::as_str).collect();
+            let hint = match nearest(&name, &names) {
+                Some(near) => format!("did you mean \"{near}\"?"),
+                None => "use an IANA name like \"Asia/Seoul\" or \"America/New_York\"".to_owned(),
+            };
+            reader.error(key, format!("unknown time zone `{name}`: {hint}"));
+            None
+        }
+    }
+}

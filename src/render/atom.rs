@@ -1,0 +1,82 @@
+//! [`Feed`] → Atom 1.0 (RFC 4287), written by `atom_syndication`. Content is
+//! always `type="html"` (escaped text): the crate writes `xhtml` raw, which
+//! would let one bad tag in an episode break the whole feed.
+
+use super::{Feed, GENERATOR, GENERATOR_URI, VERSION};
+use crate::model::{Author, Instant};
+use atom_syndication::{Category, Content, Entry, FixedDateTime, Generator, Link, Person, Text};
+use chrono::{DateTime, FixedOffset};
+
+pub fn render(feed: &Feed<'_>) -> Vec<u8> {
+    let atom = atom_syndication::Feed {
+        title: Text::plain(feed.title),
+        id: feed.home.to_string(),
+        updated: chrono_time(feed.updated()),
+        authors: feed.author.map(person).into_iter().collect(),
+        categories: feed.categories.iter().map(|c| category(c)).collect(),
+        generator: Some(Generator {
+            value: GENERATOR.to_owned(),
+            uri: Some(GENERATOR_URI.to_owned()),
+            version: Some(VERSION.to_owned()),
+        }),
+        logo: feed.image.clone(),
+        links: vec![
+            link(feed.home.as_str(), "alternate", "text/html"),
+            link(&feed.self_url("atom.xml"), "self", "application/atom+xml"),
+        ],
+        subtitle: Some(feed.description).filter(|d| !d.is_empty()).map(Text::plain),
+        entries: feed.items.iter().map(entry).collect(),
+        lang: Some(feed.language.to_owned()),
+        ..atom_syndication::Feed::default()
+    };
+    atom.write_to(Vec::new()).expect("writing XML to a Vec cannot fail")
+}
+
+fn entry(item: &super::Item<'_>) -> Entry {
+    let episode = item.episode;
+    Entry {
+        title: Text::plain(episode.title.as_str()),
+        id: episode.id.clone(),
+        updated: chrono_time(episode.meta.updated),
+        published: Some(chrono_time(episode.meta.published)),
+        authors: item.author.map(person).into_iter().collect(),
+        categories: episode.meta.tags.iter().map(|c| category(c)).collect(),
+        links: vec![link(episode.permalink.as_str(), "alternate", "text/html")],
+        summary: Some(Text::plain(episode.summary.as_str())),
+        content: Some(Content {
+            value: Some(episode.content_html.clone()),
+            content_type: Some("html".to_owned()),
+            ..Content::default()
+        }),
+        ..Entry::default()
+    }
+}
+
+/// atom_syndication speaks chrono; our instants are jiff.
+fn chrono_time(instant: Instant) -> FixedDateTime {
+    let offset = FixedOffset::east_opt(instant.offset.seconds())
+        .unwrap_or(FixedOffset::east_opt(0).expect("UTC is a valid offset"));
+    DateTime::from_timestamp(instant.timestamp.as_second(), 0).unwrap_or_default().with_timezone(&offset)
+}
+
+fn person(author: &Author) -> Person {
+    Person {
+        name: author.name.clone(),
+        email: author.email.clone(),
+        uri: author.url.clone(),
+        ..Person::default()
+    }
+}
+
+fn link(href: &str, rel: &str, mime_type: &str) -> Link {
+    Link {
+        href: href.to_owned(),
+        rel: rel.to_owned(),
+        mime_type: Some(mime_type.to_owned()),
+        ..Link::default()
+    }
+}
+
+fn category(term: &str) -> Category {
+    Category { term: term.to_owned(), ..Category::default() }
+}
