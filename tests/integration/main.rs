@@ -1,1 +1,9 @@
+//! The one integration-test binary: builds real content folders in temp
+//! dirs with the real `episodic` binary and reads the output back with
+//! strict and third-party parsers.
 
+mod bad_input;
+mod feeds;
+mod output;
+mod sample;
+mod support;
