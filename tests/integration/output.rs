@@ -1,1 +1,117 @@
+//! The feeds/ folder: replaced atomically, never half-written, nothing stale
+//! left, nothing rewritten that did not change, same bytes every time.
 
+use crate::support::*;
+use std::collections::BTreeMap;
+use std::fs;
+use std::time::{Duration, SystemTime};
+
+fn two_series() -> Fixture {
+    let f = Fixture::new();
+    f.write("a/series.toml", &series_toml("A", ""));
+    f.write("a/01.md", &episode("A1", "2026-11-02T10:00:00", "", "![p](p.png)"));
+    f.write_bytes("a/p.png", b"png bytes");
+    f.write("b/series.toml", &series_toml("B", ""));
+    f.write("b/01.md", &episode("B1", "2026-11-03T10:00:00", "", "B body"));
+    f
+}
+
+/// Every file under feeds/ with its bytes and mtime.
+fn snapshot(f: &Fixture) -> BTreeMap<String, (Vec<u8>, SystemTime)> {
+    f.out_files()
+        .into_iter()
+        .map(|p| {
+            let path = f.out().join(&p);
+            let modified = fs::metadata(&path).unwrap().modified().unwrap();
+            (p, (fs::read(&path).unwrap(), modified))
+        })
+        .collect()
+}
+
+/// Sets every output's mtime an hour back, so a rewrite is visible.
+fn age_outputs(f: &Fixture) -> SystemTime {
+    let old = SystemTime::now() - Duration::from_secs(3600);
+    for p in f.out_files() {
+        fs::File::options().write(true).open(f.out().join(p)).unwrap().set_modified(old).unwrap();
+    }
+    old
+}
+
+#[test]
+fn a_failed_build_leaves_feeds_exactly_as_it_was() {
+    let f = two_series();
+    f.build_ok();
+    age_outputs(&f);
+    let before = snapshot(&f);
+    f.write("a/02.md", "+++\ntitle = \"broken\"\n");
+    f.write("b/01.md", &episode("B1 edited", "2026-11-03T10:00:00", "", "B body"));
+    let run = f.build();
+    assert_eq!(run.code, Some(1), "{}", run.stderr);
+    assert_eq!(snapshot(&f), before);
+}
+
+#[test]
+fn unchanged_files_keep_their_bytes_and_mtime() {
+    let f = two_series();
+    f.build_ok();
+    let old = age_outputs(&f);
+    f.build_ok();
+    assert!(snapshot(&f).values().all(|(_, modified)| *modified == old), "a no-op build rewrote files");
+
+    f.write("b/01.md", &episode("B1 edited", "2026-11-03T10:00:00", "", "B body"));
+    f.build_ok();
+    let after = snapshot(&f);
+    let rewritten: Vec<&str> =
+        after.iter().filter(|(_, (_, modified))| *modified != old).map(|(p, _)| p.as_str()).collect();
+    assert_eq!(rewritten, ["atom.xml", "b/atom.xml", "b/feed.json", "b/rss.xml", "feed.json", "rss.xml"]);
+}
+
+#[test]
+fn stale_outputs_are_removed_and_foreign_files_kept() {
+    let f = two_series();
+    f.build_ok();
+    fs::write(f.out().join("README.txt"), "not ours").unwrap();
+    f.write("a/01.md", &episode("A1", "2026-11-02T10:00:00", "", "no picture now"));
+    fs::remove_dir_all(f.content().join("b")).unwrap();
+    f.build_ok();
+    assert_eq!(
+        f.out_files(),
+        [".episodic-manifest", "README.txt", "a/atom.xml", "a/feed.json", "a/rss.xml", "atom.xml", "feed.json", "rss.xml"]
+    );
+    assert!(!f.out().join("b").exists(), "the emptied series folder is removed");
+}
+
+#[test]
+fn no_staging_folder_is_left_next_to_the_output() {
+    let f = two_series();
+    f.build_ok();
+    f.write("b/01.md", &episode("B1 edited", "2026-11-03T10:00:00", "", "B body"));
+    f.build_ok();
+    let parent = f.out().parent().unwrap().to_path_buf();
+    let mut names: Vec<String> =
+        fs::read_dir(parent).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    names.sort();
+    assert_eq!(names, ["content", "feeds"]);
+}
+
+#[test]
+fn the_same_content_and_clock_give_the_same_bytes() {
+    let f = two_series();
+    f.build_ok();
+    let first = snapshot(&f);
+    fs::remove_dir_all(f.out()).unwrap();
+    f.build_ok();
+    let second = snapshot(&f);
+    let bytes = |s: &BTreeMap<String, (Vec<u8>, SystemTime)>| -> Vec<(String, Vec<u8>)> {
+        s.iter().map(|(p, (b, _))| (p.clone(), b.clone())).collect()
+    };
+    assert_eq!(bytes(&first), bytes(&second));
+}
+
+#[test]
+fn check_never_writes() {
+    let f = two_series();
+    let run = f.check();
+    assert!(run.success, "{}", run.stderr);
+    assert!(!f.out().exists());
+}

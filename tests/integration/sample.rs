@@ -1,1 +1,67 @@
+//! The sample content shipped in content/ and its committed build in feeds/.
 
+use crate::support::*;
+use std::path::Path;
+
+/// The clock feeds/ was built at. To rebuild after changing content/ or the
+/// renderers: `cargo run -- build --now 2026-11-25T00:00:00Z`.
+const SAMPLE_NOW: &str = "2026-11-25T00:00:00Z";
+
+fn repo(path: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(path).to_string_lossy().into_owned()
+}
+
+#[test]
+fn committed_feeds_are_the_build_of_the_sample_content() {
+    let out = tempfile::tempdir().unwrap();
+    let out_dir = out.path().join("feeds");
+    let run = run(&["build", "--content", &repo("content"), "--out", out_dir.to_str().unwrap(), "--now", SAMPLE_NOW]);
+    assert!(run.success, "{}", run.stderr);
+    let committed = Path::new(env!("CARGO_MANIFEST_DIR")).join("feeds");
+    let mut built = Vec::new();
+    for entry in walk(&out_dir) {
+        let relative = entry.strip_prefix(&out_dir).unwrap().to_path_buf();
+        let fresh = std::fs::read(&entry).unwrap();
+        let old = std::fs::read(committed.join(&relative)).unwrap_or_default();
+        assert!(
+            fresh == old,
+            "feeds/{} differs from a fresh build; rebuild with `cargo run -- build --now {SAMPLE_NOW}`",
+            relative.display()
+        );
+        built.push(relative);
+    }
+    assert_eq!(walk(&committed).len(), built.len(), "feeds/ holds files a fresh build does not make");
+}
+
+#[test]
+fn the_sample_content_is_clean_and_publishes_what_it_should() {
+    let run = run(&["check", "--content", &repo("content"), "--now", SAMPLE_NOW]);
+    assert!(run.success, "{}", run.stderr);
+    assert_eq!(run.stderr.trim(), "", "the sample content should have no warnings");
+    let feeds = Path::new(env!("CARGO_MANIFEST_DIR")).join("feeds");
+    let feed = parse_feed("rss.xml", &std::fs::read(feeds.join("night-shift/rss.xml")).unwrap());
+    let titles = titles(&feed);
+    assert_eq!(titles.len(), 11, "{titles:?}");
+    assert_eq!(titles[1], "10화. 어디서부터 잘못된걸까");
+    assert_eq!(feed.entries[1].id, "https://example.com/night-shift/10/");
+    assert_eq!(feed.entries[1].published.unwrap().to_rfc3339(), "2026-11-09T01:00:00+00:00");
+    for path in walk(&feeds).iter().filter(|p| p.extension().is_some_and(|e| e == "xml" || e == "json")) {
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let feed = parse_feed(&name, &std::fs::read(path).unwrap());
+        assert!(!feed.entries.is_empty(), "{}", path.display());
+    }
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            files.extend(walk(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files.sort();
+    files
+}
