@@ -76,7 +76,16 @@ fn stale_outputs_are_removed_and_foreign_files_kept() {
     f.build_ok();
     assert_eq!(
         f.out_files(),
-        [".episodic-manifest", "README.txt", "a/atom.xml", "a/feed.json", "a/rss.xml", "atom.xml", "feed.json", "rss.xml"]
+        [
+            ".episodic-manifest",
+            "README.txt",
+            "a/atom.xml",
+            "a/feed.json",
+            "a/rss.xml",
+            "atom.xml",
+            "feed.json",
+            "rss.xml"
+        ]
     );
     assert!(!f.out().join("b").exists(), "the emptied series folder is removed");
 }
@@ -88,8 +97,10 @@ fn no_staging_folder_is_left_next_to_the_output() {
     f.write("b/01.md", &episode("B1 edited", "2026-11-03T10:00:00", "", "B body"));
     f.build_ok();
     let parent = f.out().parent().unwrap().to_path_buf();
-    let mut names: Vec<String> =
-        fs::read_dir(parent).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    let mut names: Vec<String> = fs::read_dir(parent)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
     names.sort();
     assert_eq!(names, ["content", "feeds"]);
 }

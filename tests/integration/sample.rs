@@ -15,7 +15,15 @@ fn repo(path: &str) -> String {
 fn committed_feeds_are_the_build_of_the_sample_content() {
     let out = tempfile::tempdir().unwrap();
     let out_dir = out.path().join("feeds");
-    let run = run(&["build", "--content", &repo("content"), "--out", out_dir.to_str().unwrap(), "--now", SAMPLE_NOW]);
+    let run = run(&[
+        "build",
+        "--content",
+        &repo("content"),
+        "--out",
+        out_dir.to_str().unwrap(),
+        "--now",
+        SAMPLE_NOW,
+    ]);
     assert!(run.success, "{}", run.stderr);
     let committed = Path::new(env!("CARGO_MANIFEST_DIR")).join("feeds");
     let mut built = Vec::new();
