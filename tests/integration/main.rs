@@ -2,6 +2,9 @@
 //! dirs with the real `episodic` binary and reads the output back with
 //! strict and third-party parsers.
 
+// Test helpers fail loudly by design; the unwrap lint is for shipped code.
+#![allow(clippy::unwrap_used)]
+
 mod bad_input;
 mod feeds;
 mod output;

@@ -54,10 +54,6 @@ impl Fixture {
         std::fs::write(path, bytes).expect("write");
     }
 
-    pub fn remove(&self, path: &str) {
-        std::fs::remove_file(self.content().join(path)).expect("remove");
-    }
-
     pub fn rename(&self, from: &str, to: &str) {
         std::fs::rename(self.content().join(from), self.content().join(to)).expect("rename");
     }
