@@ -11,7 +11,7 @@
 //! files those are is recorded in a manifest, so a file someone else put in
 //! the folder is never deleted.
 
-use crate::render::Output;
+use crate::render::{Output, OutputKind};
 use std::collections::BTreeSet;
 use std::fs::{self, File};
 use std::io::{self, Write};
@@ -63,11 +63,14 @@ pub fn emit(out: &Path, outputs: &[Output]) -> Result<EmitReport, EmitError> {
         }
         let staged = staging.path().join(&output.path);
         write_synced(&staged, &output.bytes)?;
-        changed.push((staged, target));
+        changed.push((staged, target, output.kind));
     }
 
+    // Assets first, feeds last: a feed that goes live never points at an
+    // asset that is not there yet.
+    changed.sort_by_key(|(_, _, kind)| *kind != OutputKind::Asset);
     let mut touched_dirs = BTreeSet::new();
-    for (staged, target) in &changed {
+    for (staged, target, _) in &changed {
         if let Some(dir) = target.parent() {
             fs::create_dir_all(dir).map_err(io_error(dir))?;
             touched_dirs.insert(dir.to_path_buf());

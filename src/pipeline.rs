@@ -32,6 +32,14 @@ impl Build {
         self.diagnostics.iter().any(Diagnostic::is_error)
     }
 
+    /// Errors in site.toml or a series.toml: the settings themselves are
+    /// wrong, so nothing built from them may be published.
+    pub fn has_config_errors(&self) -> bool {
+        self.diagnostics.iter().any(|d| {
+            d.is_error() && d.path.file_name().is_some_and(|n| n == "site.toml" || n == "series.toml")
+        })
+    }
+
     pub fn error_count(&self) -> usize {
         self.diagnostics.iter().filter(|d| d.is_error()).count()
     }
@@ -47,30 +55,39 @@ pub fn build(content: &Path, now: Timestamp) -> Build {
     diagnostics.extend(walk_problems);
 
     let site_path = content.join("site.toml");
-    let Some(site_text) = read_text(&site_path, &mut diagnostics) else {
-        if !site_path.exists() {
-            diagnostics.retain(|d| d.path != site_path);
-            diagnostics.push(Diagnostic::error(
-                &site_path,
-                "there is no site.toml: is this the content folder? It needs site.toml with title and base_url, and one folder per series",
-            ));
+    let site = if site_path.is_file() {
+        match read_text(&site_path, &mut diagnostics) {
+            Some(text) => {
+                let (site, problems) = site::parse(&site_path, &text);
+                diagnostics.extend(problems);
+                site
+            }
+            None => site::fallback(),
         }
-        diagnostics.sort();
-        return Build { diagnostics, ..Build::default() };
+    } else {
+        diagnostics.push(Diagnostic::error(
+            &site_path,
+            "there is no site.toml: is this the content folder? It needs site.toml with title and base_url, and one folder per series",
+        ));
+        if tree.series.is_empty() {
+            return Build { diagnostics, ..Build::default() };
+        }
+        site::fallback()
     };
-    let (site, problems) = site::parse(&site_path, &site_text);
-    diagnostics.extend(problems);
 
     let mut targets = LinkTargets { assets: tree.assets, episodes: BTreeMap::new() };
     let mut all_series = Vec::new();
     for dir in &tree.series {
         let path = dir.series_toml();
-        let Some(text) = read_text(&path, &mut diagnostics) else { continue };
-        let (series, problems) = series::parse(&path, &dir.slug, &text, &site, &targets);
-        diagnostics.extend(problems);
-        if let Some(series) = series {
-            all_series.push((series, &dir.episodes));
-        }
+        let series = match read_text(&path, &mut diagnostics) {
+            Some(text) => {
+                let (series, problems) = series::parse(&path, &dir.slug, &text, &site, &targets);
+                diagnostics.extend(problems);
+                series
+            }
+            None => series::fallback(&dir.slug, &site),
+        };
+        all_series.push((series, &dir.episodes));
     }
 
     let parsed = parse_episodes(content, &all_series, &mut diagnostics);
@@ -87,6 +104,7 @@ pub fn build(content: &Path, now: Timestamp) -> Build {
     let mut outputs = render::render_feeds(&catalog, now);
     outputs.extend(read_assets(content, &catalog, now, &mut diagnostics));
     outputs.sort_by(|a, b| a.path.cmp(&b.path));
+    check_unique_paths(content, &outputs, &mut diagnostics);
     diagnostics.sort();
     Build { catalog: Some(catalog), outputs, diagnostics }
 }
@@ -203,6 +221,21 @@ fn check_unique_ids(catalog: &Catalog, diagnostics: &mut Vec<Diagnostic>) {
                     "id `{}` is also the id of {}; feed readers would treat them as one episode",
                     episode.id,
                     first.meta.path.display()
+                ),
+            ));
+        }
+    }
+}
+
+/// An asset named like a feed (`night/rss.xml`) would overwrite it.
+fn check_unique_paths(content: &Path, outputs: &[Output], diagnostics: &mut Vec<Diagnostic>) {
+    for pair in outputs.windows(2) {
+        if pair[0].path == pair[1].path {
+            diagnostics.push(Diagnostic::error(
+                content.join(&pair[0].path),
+                format!(
+                    "this file would be published at the same address as a feed ({}); rename it",
+                    pair[0].path
                 ),
             ));
         }

@@ -63,11 +63,28 @@ pub fn scan(root: &Path) -> Result<(ContentTree, Vec<Diagnostic>), Diagnostic> {
     folders.sort();
     for (name, dir) in folders {
         collect_assets(&dir, &name, &mut tree.assets, &mut problems);
-        let is_series = !name.starts_with('_') && dir.join("series.toml").is_file();
-        if is_series {
-            let mut episodes = list_episodes(&dir, &mut problems);
-            episodes.sort();
+        if name.starts_with('_') {
+            continue;
+        }
+        let episodes = match list_episodes(&dir, &mut problems) {
+            Ok(episodes) => episodes,
+            Err(e) => {
+                problems.push(Diagnostic::error(&dir, format!("cannot read this series folder: {e}")));
+                continue;
+            }
+        };
+        if dir.join("series.toml").is_file() {
             tree.series.push(SeriesDir { slug: name, dir, episodes });
+        } else if !episodes.is_empty() {
+            // Most likely a misspelt or forgotten series.toml: say so rather
+            // than silently publishing nothing from this folder.
+            problems.push(Diagnostic::warning(
+                &dir,
+                format!(
+                    "this folder has {} episode file(s) but no series.toml, so it is not published",
+                    episodes.len()
+                ),
+            ));
         }
     }
     Ok((tree, problems))
@@ -104,35 +121,46 @@ fn entry_info(
     Some((name, path, is_dir))
 }
 
-fn list_episodes(dir: &Path, problems: &mut Vec<Diagnostic>) -> Vec<PathBuf> {
-    let Ok(entries) = fs::read_dir(dir) else { return Vec::new() };
-    entries
+fn list_episodes(dir: &Path, problems: &mut Vec<Diagnostic>) -> std::io::Result<Vec<PathBuf>> {
+    let mut episodes: Vec<PathBuf> = fs::read_dir(dir)?
         .filter_map(|entry| entry_info(dir, entry, problems))
-        .filter(|(name, _, is_dir)| !is_dir && name.ends_with(".md"))
+        .filter(|(name, _, is_dir)| !is_dir && has_extension(name, "md"))
         .map(|(_, path, _)| path)
-        .collect()
+        .collect();
+    episodes.sort();
+    Ok(episodes)
+}
+
+fn has_extension(name: &str, extension: &str) -> bool {
+    name.rsplit_once('.').is_some_and(|(_, ext)| ext.eq_ignore_ascii_case(extension))
 }
 
 /// Markdown and TOML are sources, never published as they are.
 fn is_asset_name(name: &str) -> bool {
-    !(name.ends_with(".md") || name.ends_with(".toml"))
+    !(has_extension(name, "md") || has_extension(name, "toml"))
 }
 
-/// Records every publishable file under `dir` as `prefix/...`. Depth is
-/// bounded so that a symlink loop cannot recurse forever.
+/// Records every publishable file under `dir` as `prefix/...`. Each real
+/// folder is visited once, so symlink loops end.
 fn collect_assets(dir: &Path, prefix: &str, assets: &mut BTreeSet<String>, problems: &mut Vec<Diagnostic>) {
-    const MAX_DEPTH: usize = 16;
-    let mut stack = vec![(dir.to_path_buf(), prefix.to_owned(), 0)];
-    while let Some((dir, prefix, depth)) = stack.pop() {
-        let Ok(entries) = fs::read_dir(&dir) else {
-            problems.push(Diagnostic::warning(&dir, "cannot list this folder"));
+    let mut visited = BTreeSet::new();
+    let mut stack = vec![(dir.to_path_buf(), prefix.to_owned())];
+    while let Some((dir, prefix)) = stack.pop() {
+        if !fs::canonicalize(&dir).is_ok_and(|real| visited.insert(real)) {
             continue;
+        }
+        let entries = match fs::read_dir(&dir) {
+            Ok(entries) => entries,
+            Err(e) => {
+                problems.push(Diagnostic::warning(&dir, format!("cannot list this folder: {e}")));
+                continue;
+            }
         };
         for entry in entries {
             let Some((name, path, is_dir)) = entry_info(&dir, entry, problems) else { continue };
             let relative = format!("{prefix}/{name}");
-            if is_dir && depth < MAX_DEPTH {
-                stack.push((path, relative, depth + 1));
+            if is_dir {
+                stack.push((path, relative));
             } else if !is_dir && is_asset_name(&name) {
                 assets.insert(relative);
             }

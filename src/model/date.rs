@@ -69,7 +69,15 @@ pub fn parse(text: &str, tz: &TimeZone) -> Result<ParsedDate, DateProblem> {
     if pieces.time_zone_annotation().is_some() {
         return Err(DateProblem::Unreadable { text: text.to_owned() });
     }
-    let civil = DateTime::from_parts(pieces.date(), pieces.time().unwrap_or(Time::midnight()));
+    // Whole seconds: RFC 2822 (RSS) cannot carry fractions, so no format does.
+    let time = pieces
+        .time()
+        .unwrap_or(Time::midnight())
+        .with()
+        .subsec_nanosecond(0)
+        .build()
+        .unwrap_or(Time::midnight());
+    let civil = DateTime::from_parts(pieces.date(), time);
     if let Some(offset) = pieces.offset() {
         let offset = offset.to_numeric_offset();
         let timestamp =

@@ -116,8 +116,13 @@ pub fn parse(
     let author = reader.author("author");
     let image = reader.text("image").filter(|s| !s.trim().is_empty());
     let id = reader.text("id").map(|s| s.trim().to_owned());
-    if id.as_deref() == Some("") {
-        reader.error("id", "`id` is empty; remove it to use the permalink");
+    match id.as_deref() {
+        Some("") => reader.error("id", "`id` is empty; remove it to use the permalink"),
+        Some(id) if Url::parse(id).is_err() => reader.warn(
+            "id",
+            format!("`id` `{id}` is not a URI; Atom needs one, like tag:example.com,2026:{id} or urn:uuid:…"),
+        ),
+        _ => {}
     }
     let body_offset = text.len() - doc.body.len();
     let body_line = line_of_offset(text, body_offset);

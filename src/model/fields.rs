@@ -136,6 +136,7 @@ impl<'a> FieldReader<'a> {
         for item in items {
             match item {
                 Value::String(s) if !s.trim().is_empty() => out.push(s.trim().to_owned()),
+                Value::String(_) => self.error(key, format!("`{key}` has an empty entry; remove it")),
                 Value::Integer(i) => out.push(i.to_string()),
                 other => {
                     self.error(key, format!("each entry of `{key}` should be text, not {}", other.kind()))
@@ -168,6 +169,10 @@ impl<'a> FieldReader<'a> {
                 return Some(Author { name: name.trim().to_owned(), email: None, url: None });
             }
             Value::Table(table) => table,
+            Value::String(_) => {
+                self.error(key, format!("`{key}` is empty; write a name, or remove it"));
+                return None;
+            }
             other => {
                 self.error(
                     key,

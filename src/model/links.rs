@@ -53,7 +53,12 @@ pub fn resolve(
     }
     let is_relative = matches!(Url::parse(reference), Err(url::ParseError::RelativeUrlWithoutBase));
     if !is_relative {
-        return Resolved::plain(reference.to_owned());
+        // An absolute link into this site may name one of our files: publish it.
+        let asset = Url::parse(reference)
+            .ok()
+            .and_then(|url| local_path(&url, site_base))
+            .filter(|local| targets.assets.contains(local));
+        return Resolved { url: reference.to_owned(), asset, missing: false };
     }
     let Ok(mut url) = folder.join(reference) else {
         return Resolved { url: reference.to_owned(), asset: None, missing: true };
@@ -74,13 +79,22 @@ pub fn resolve(
 }
 
 /// The content-relative path `url` names, when it lies under the site.
+/// Segments are decoded one by one: an encoded `/` (`%2F`) inside a segment
+/// names no file, since a server would not map it to a folder either.
 fn local_path(url: &Url, site_base: &Url) -> Option<String> {
     if url.origin() != site_base.origin() {
         return None;
     }
     let relative = url.path().strip_prefix(site_base.path())?;
-    let decoded = percent_decode_str(relative).decode_utf8().ok()?;
-    Some(decoded.into_owned())
+    let mut segments = Vec::new();
+    for segment in relative.split('/') {
+        let decoded = percent_decode_str(segment).decode_utf8().ok()?;
+        if decoded.contains(['/', '\\']) {
+            return None;
+        }
+        segments.push(decoded);
+    }
+    Some(segments.join("/"))
 }
 
 #[cfg(test)]
@@ -118,6 +132,9 @@ mod tests {
         assert_eq!(check("https://other.test/a").url, "https://other.test/a");
         assert_eq!(check("mailto:a@b.test").url, "mailto:a@b.test");
         assert_eq!(check("/top").url, "https://x.test/top");
+        let absolute = check("https://x.test/blog/s/images/a.png");
+        assert_eq!(absolute.asset.as_deref(), Some("s/images/a.png"));
+        assert!(!absolute.missing);
     }
 
     #[test]
@@ -126,5 +143,7 @@ mod tests {
         assert_eq!(r.url, "https://x.test/blog/s/images/nope.png");
         assert!(r.missing && r.asset.is_none());
         assert!(check("../../../etc/passwd").asset.is_none());
+        let encoded_slash = check("images%2Fa.png");
+        assert!(encoded_slash.asset.is_none());
     }
 }

@@ -38,19 +38,25 @@ pub struct Series {
 const KEYS: &[&str] =
     &["title", "description", "language", "timezone", "author", "tags", "image", "title_format"];
 
-/// Reads series.toml for the folder `slug`. `None` when the file cannot be
-/// used at all (its episodes are then not checked against it).
+/// Reads series.toml for the folder `slug`. Always returns a `Series` (the
+/// site's settings stand in for what cannot be read) so its episodes are
+/// still checked in the same run; the diagnostics say if it is publishable.
 pub fn parse(
     path: &Path,
     slug: &str,
     text: &str,
     site: &Site,
     targets: &LinkTargets,
-) -> (Option<Series>, Vec<Diagnostic>) {
+) -> (Series, Vec<Diagnostic>) {
     let doc = config_document(text);
     let fields = match front_matter::parse(&doc) {
         Ok(fields) => fields,
-        Err(e) => return (None, vec![Diagnostic::error(path, e.message).at(Some(e.line), e.column)]),
+        Err(e) => {
+            return (
+                fallback(slug, site),
+                vec![Diagnostic::error(path, e.message).at(Some(e.line), e.column)],
+            );
+        }
     };
     let mut reader = FieldReader::new(path, &doc, fields);
     reader.reject_unknown(KEYS);
@@ -88,7 +94,23 @@ pub fn parse(
         title_format,
         home,
     };
-    (Some(series), reader.problems)
+    (series, reader.problems)
+}
+
+/// The series as the site's settings alone describe it.
+pub fn fallback(slug: &str, site: &Site) -> Series {
+    Series {
+        slug: slug.to_owned(),
+        title: slug.to_owned(),
+        description: site.description.clone(),
+        language: site.language.clone(),
+        timezone: site.timezone.clone(),
+        author: site.author.clone(),
+        tags: Vec::new(),
+        image: None,
+        title_format: TitleFormat::default(),
+        home: series_home(&site.base_url, slug),
+    }
 }
 
 /// `{base_url}{slug}/`, with the slug percent-encoded as one path segment.

@@ -68,7 +68,9 @@ pub(crate) fn config_document(text: &str) -> Document<'_> {
     Document { format: Format::Toml, front_matter: text, front_matter_line: 1, body: "" }
 }
 
-fn fallback() -> Site {
+/// Stand-in settings that let the rest of the content be checked when
+/// site.toml cannot be read; never published (the build has errors then).
+pub fn fallback() -> Site {
     Site {
         title: String::new(),
         base_url: Url::parse("https://example.invalid/").expect("constant URL parses"),

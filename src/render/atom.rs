@@ -12,7 +12,11 @@ pub fn render(feed: &Feed<'_>) -> Vec<u8> {
         title: Text::plain(feed.title),
         id: feed.home.to_string(),
         updated: chrono_time(feed.updated()),
-        authors: feed.author.map(person).into_iter().collect(),
+        // RFC 4287 §4.1.1: a feed without authors on every entry needs one
+        // of its own; with none configured, the feed's title stands in.
+        authors: vec![
+            feed.author.map_or_else(|| Person { name: feed.title.to_owned(), ..Person::default() }, person),
+        ],
         categories: feed.categories.iter().map(|c| category(c)).collect(),
         generator: Some(Generator {
             value: GENERATOR.to_owned(),

@@ -37,6 +37,8 @@ pub fn render(feed: &Feed<'_>) -> Vec<u8> {
             ..Link::default()
         }],
     });
+    channel.dublin_core_ext =
+        feed.author.map(|a| DublinCoreExtension { creators: vec![a.name.clone()], ..Default::default() });
     channel.items = feed.items.iter().map(|item| render_item(item)).collect();
     channel.write_to(Vec::new()).expect("writing XML to a Vec cannot fail")
 }

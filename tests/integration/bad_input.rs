@@ -209,8 +209,47 @@ fn ignored_files_and_folders_are_not_read() {
     f.write("s/.#02-bad.md", "garbage");
     f.write("_drafts/series.toml", "not = [valid");
     f.write(".hidden/series.toml", "not = [valid");
-    f.write("notes/readme.md", "a folder without series.toml is not a series");
+    f.write("_notes/readme.md", "an underscore folder is not a series");
+    f.write("images/logo.png", "a folder without Markdown is just assets");
     let run = f.check();
     assert!(run.success, "{}", run.stderr);
     assert_eq!(run.stderr.trim(), "", "expected silence, got:\n{}", run.stderr);
+}
+
+#[test]
+fn a_folder_of_episodes_without_series_toml_is_pointed_out() {
+    let f = site();
+    f.write("other/Series.toml", "title = \"Misnamed\"\n");
+    f.write("other/01.md", &episode("Lost", "2026-11-02T10:00:00", "", ""));
+    let run = f.check();
+    assert!(run.success, "{}", run.stderr);
+    let expected = format!(
+        "{}/other: warning: this folder has 1 episode file(s) but no series.toml, so it is not published",
+        f.content().display()
+    );
+    assert_eq!(run.stderr.trim(), expected);
+}
+
+#[test]
+fn an_asset_cannot_take_a_feed_address() {
+    let f = site();
+    f.write_bytes("s/rss.xml", b"<rss/>");
+    f.write("s/02-x.md", &episode("X", "2026-11-09T10:00:00", "", "[raw](rss.xml)"));
+    assert_error(
+        &f,
+        &f.check(),
+        "s/rss.xml",
+        "",
+        "would be published at the same address as a feed (s/rss.xml)",
+    );
+}
+
+#[test]
+fn a_broken_series_toml_still_lets_its_episodes_be_checked() {
+    let f = site();
+    f.write("s/series.toml", "title = [\n");
+    f.write("s/02-bad.md", "+++\ntitle = \"x\"\ndate = \"soon\"\n+++\n");
+    let run = f.check();
+    assert_error(&f, &run, "s/series.toml", ":1:10", "TOML syntax error: unclosed array");
+    assert_error(&f, &run, "s/02-bad.md", ":3", "`soon` is not a date");
 }
