@@ -1,8 +1,11 @@
 //! Markdown → HTML (CommonMark with tables, footnotes and strikethrough),
-//! with every link, image and footnote URL passed through a caller-supplied
-//! rewrite so that the feed carries only absolute URLs: feed readers show
-//! content away from its page, where a relative URL points nowhere.
+//! with every link, image and footnote URL — and `href`/`src`/`poster`/
+//! `srcset` in raw HTML such as `<audio src="01.mp3">` — passed through a
+//! caller-supplied rewrite, so that the feed carries only absolute URLs: feed
+//! readers show content away from its page, where a relative URL points
+//! nowhere.
 
+use super::text::is_xml_char;
 use pulldown_cmark::{CowStr, Event, LinkType, Options, Parser, Tag, TagEnd, html};
 use pulldown_cmark_escape::{escape_href, escape_html};
 use std::collections::HashMap;
@@ -13,6 +16,9 @@ use std::collections::HashMap;
 pub struct Rendered {
     pub html: String,
     pub first_paragraph: String,
+    /// Characters XML forbids that arrived through character references
+    /// (`&#11;`) and were dropped.
+    pub removed_characters: usize,
 }
 
 fn options() -> Options {
@@ -25,9 +31,23 @@ fn options() -> Options {
 pub fn render(markdown: &str, rewrite: &mut dyn FnMut(&str, usize) -> String) -> Rendered {
     let mut first_paragraph = FirstParagraph::default();
     let mut footnotes = FootnoteNumbers::default();
-    let events = Parser::new_ext(markdown, options()).into_offset_iter().map(|(event, range)| {
+    let mut events: Vec<Event<'_>> = Vec::new();
+    // An HTML block arrives as one event per line; its tags may span lines,
+    // so the block is rewritten whole.
+    let mut html_block: Option<(String, usize)> = None;
+    for (event, range) in Parser::new_ext(markdown, options()).into_offset_iter() {
         first_paragraph.observe(&event);
-        match event {
+        if let Event::Html(line) = &event {
+            html_block.get_or_insert_with(|| (String::new(), range.start)).0.push_str(line);
+            continue;
+        }
+        if let Some((block, offset)) = html_block.take() {
+            events.push(Event::Html(rewrite_html(&block, &mut |url| rewrite(url, offset)).into()));
+        }
+        events.push(match event {
+            Event::InlineHtml(tag) => {
+                Event::InlineHtml(rewrite_html(&tag, &mut |url| rewrite(url, range.start)).into())
+            }
             Event::Start(Tag::Link { link_type, dest_url, title, id }) if link_type != LinkType::Email => {
                 let dest_url = CowStr::from(rewrite(&dest_url, range.start));
                 Event::Start(Tag::Link { link_type, dest_url, title, id })
@@ -43,11 +63,64 @@ pub fn render(markdown: &str, rewrite: &mut dyn FnMut(&str, usize) -> String) ->
             Event::Start(Tag::FootnoteDefinition(name)) => Event::Html(footnotes.definition(&name).into()),
             Event::End(TagEnd::FootnoteDefinition) => Event::Html("</div>\n".into()),
             other => other,
-        }
-    });
+        });
+    }
+    if let Some((block, offset)) = html_block.take() {
+        events.push(Event::Html(rewrite_html(&block, &mut |url| rewrite(url, offset)).into()));
+    }
     let mut html_out = String::with_capacity(markdown.len() * 5 / 4);
-    html::push_html(&mut html_out, events);
-    Rendered { html: html_out, first_paragraph: first_paragraph.text.trim().to_owned() }
+    html::push_html(&mut html_out, events.into_iter());
+    let mut first_paragraph = first_paragraph.text.trim().to_owned();
+    let removed_characters = scrub(&mut html_out) + scrub(&mut first_paragraph);
+    Rendered { html: html_out, first_paragraph, removed_characters }
+}
+
+/// Drops characters XML forbids; returns how many.
+fn scrub(text: &mut String) -> usize {
+    if text.chars().all(is_xml_char) {
+        return 0;
+    }
+    let before = text.chars().count();
+    text.retain(is_xml_char);
+    before - text.chars().count()
+}
+
+/// Rewrites the URL attributes of raw HTML. Should the HTML be too broken
+/// to rewrite safely, it is kept as written.
+fn rewrite_html(fragment: &str, rewrite: &mut dyn FnMut(&str) -> String) -> String {
+    if !fragment.contains('=') {
+        return fragment.to_owned();
+    }
+    let rewrite = std::cell::RefCell::new(rewrite);
+    let handler = lol_html::element!("[href], [src], [poster], [srcset]", |el| {
+        let mut rewrite = rewrite.borrow_mut();
+        for name in ["href", "src", "poster"] {
+            if let Some(value) = el.get_attribute(name) {
+                el.set_attribute(name, &rewrite(&value))?;
+            }
+        }
+        if let Some(srcset) = el.get_attribute("srcset") {
+            el.set_attribute("srcset", &rewrite_srcset(&srcset, &mut **rewrite))?;
+        }
+        Ok(())
+    });
+    let settings = lol_html::RewriteStrSettings::new().append_element_content_handler(handler);
+    lol_html::rewrite_str(fragment, settings).unwrap_or_else(|_| fragment.to_owned())
+}
+
+/// `a.png 1x, b.png 2x`: each candidate's URL is rewritten, its descriptor kept.
+fn rewrite_srcset(srcset: &str, rewrite: &mut dyn FnMut(&str) -> String) -> String {
+    srcset
+        .split(',')
+        .map(|candidate| {
+            let candidate = candidate.trim();
+            match candidate.split_once(char::is_whitespace) {
+                Some((url, descriptor)) => format!("{} {}", rewrite(url), descriptor.trim()),
+                None => rewrite(candidate),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Numbers footnotes on first sight of a reference or definition, as
@@ -149,6 +222,28 @@ mod tests {
             "{}",
             out.html
         );
+    }
+
+    #[test]
+    fn rewrites_urls_in_raw_html_blocks_and_inline_tags() {
+        let out = render_with_base(
+            "<audio controls\n  src=\"01.mp3\">\n</audio>\n\nText <img src=\"a.png\" srcset=\"a.png 1x, b.png 2x\"> end.\n",
+        );
+        assert!(out.html.contains("<audio controls src=\"https://x.test/s/01.mp3\">"), "{}", out.html);
+        assert!(out.html.contains("src=\"https://x.test/s/a.png\""), "{}", out.html);
+        assert!(
+            out.html.contains("srcset=\"https://x.test/s/a.png 1x, https://x.test/s/b.png 2x\""),
+            "{}",
+            out.html
+        );
+    }
+
+    #[test]
+    fn character_references_to_forbidden_characters_are_dropped() {
+        let out = render_with_base("a&#11;b &#x1B;c &#xFFFE;d\n");
+        assert_eq!(out.html, "<p>ab c d</p>\n");
+        assert_eq!(out.first_paragraph, "ab c d");
+        assert_eq!(out.removed_characters, 6);
     }
 
     #[test]

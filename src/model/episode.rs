@@ -196,6 +196,15 @@ pub fn assemble(
     };
     let rendered = markdown::render(&body, &mut |reference, offset| rewrite(reference, Some(offset)));
     let image = meta.image.as_deref().map(|image| rewrite(image, None));
+    if rendered.removed_characters > 0 {
+        problems.push(Diagnostic::warning(
+            &meta.path,
+            format!(
+                "removed {} invisible control character(s) written as character references (like &#11;) that feeds cannot carry",
+                rendered.removed_characters
+            ),
+        ));
+    }
     let summary = match &meta.summary {
         Some(summary) => summary.clone(),
         None => truncate_on_word(&rendered.first_paragraph, SUMMARY_LIMIT),

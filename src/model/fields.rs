@@ -4,6 +4,7 @@
 use super::Author;
 use super::date::{self, Instant};
 use crate::content::front_matter::{Document, Fields, Value, key_line};
+use crate::content::text::is_xml_char;
 use crate::diagnostic::Diagnostic;
 use jiff::tz::TimeZone;
 use std::path::Path;
@@ -17,8 +18,20 @@ pub struct FieldReader<'a> {
 }
 
 impl<'a> FieldReader<'a> {
-    pub fn new(path: &'a Path, doc: &'a Document<'a>, fields: Fields) -> Self {
-        FieldReader { path, doc, fields, problems: Vec::new() }
+    /// Starts reading `fields`, first dropping characters XML forbids that
+    /// arrived through escapes (`"\u000B"` in TOML, `"\x1b"` in YAML).
+    pub fn new(path: &'a Path, doc: &'a Document<'a>, mut fields: Fields) -> Self {
+        let mut problems = Vec::new();
+        for (key, value) in &mut fields {
+            let removed = scrub(value);
+            if removed > 0 {
+                problems.push(
+                    Diagnostic::warning(path, format!("`{key}`: removed {removed} invisible control character(s) that feeds cannot carry"))
+                        .at(key_line(doc, key), None),
+                );
+            }
+        }
+        FieldReader { path, doc, fields, problems }
     }
 
     /// The file line where `key` is set, if it can be found.
@@ -206,6 +219,20 @@ impl<'a> FieldReader<'a> {
                 None
             }
         }
+    }
+}
+
+/// Drops characters XML forbids from every text in `value`; returns how many.
+fn scrub(value: &mut Value) -> usize {
+    match value {
+        Value::String(s) if !s.chars().all(is_xml_char) => {
+            let before = s.chars().count();
+            s.retain(is_xml_char);
+            before - s.chars().count()
+        }
+        Value::List(items) => items.iter_mut().map(scrub).sum(),
+        Value::Table(table) => table.values_mut().map(scrub).sum(),
+        _ => 0,
     }
 }
 

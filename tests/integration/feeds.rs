@@ -112,7 +112,23 @@ fn every_url_in_the_content_is_absolute() {
 #[test]
 fn referenced_assets_are_copied_and_nothing_else() {
     let f = korean_serial();
+    f.write_bytes("night/audio/01.mp3", b"ID3 audio");
+    f.write(
+        "night/01-first.md",
+        &episode(
+            "첫 배포",
+            "2026-11-02T10:00:00",
+            "",
+            "<audio controls src=\"audio/01.mp3\"></audio>\n\n![서버실](images/a.png)\n",
+        ),
+    );
     f.build_ok();
+    assert_eq!(f.read_out("night/audio/01.mp3"), b"ID3 audio");
+    let html = f.feed("night/feed.json").entries[2].content.clone().unwrap().body.unwrap();
+    assert!(
+        html.contains("<audio controls src=\"https://example.com/night/audio/01.mp3\"></audio>"),
+        "{html}"
+    );
     assert_eq!(f.read_out("night/images/a.png"), b"\x89PNG a");
     assert_eq!(f.read_out("night/cover.png"), b"\x89PNG cover");
     let files = f.out_files();
@@ -166,6 +182,39 @@ fn forbidden_characters_are_dropped_with_a_warning() {
         assert_eq!(entry.title.as_ref().unwrap().content, "3화. Badchars", "{name}");
         assert!(entry.content.as_ref().unwrap().body.as_deref().unwrap().contains("xy and z"), "{name}");
     }
+}
+
+#[test]
+fn forbidden_characters_written_as_escapes_are_dropped_too() {
+    let f = korean_serial();
+    f.write("night/series.toml", "title = \"새벽\\u000B배포\"\ntitle_format = \"{number}화. {title}\"\n");
+    f.write(
+        "night/03-toml.md",
+        "+++\ntitle = \"T\\u001Boml\"\ndate = 2026-11-10T10:00:00\n+++\nref&#11;erence &#xFFFE;here\n",
+    );
+    f.write(
+        "night/04-yaml.md",
+        "---\ntitle: \"Y\\x1baml\"\ndate: 2026-11-11 10:00\ntags: [\"a\\x0bb\"]\n---\nbody\n",
+    );
+    let run = f.build();
+    assert!(run.success, "{}", run.stderr);
+    let warnings =
+        |file: &str| run.stderr.lines().filter(|l| l.contains(file) && l.contains("warning: ")).count();
+    assert_eq!(warnings("night/series.toml:1"), 1, "{}", run.stderr);
+    assert_eq!(warnings("night/03-toml.md"), 2, "{}", run.stderr);
+    assert_eq!(warnings("night/04-yaml.md"), 2, "{}", run.stderr);
+    for name in ["night/rss.xml", "night/atom.xml", "night/feed.json", "rss.xml"] {
+        let feed = f.feed(name);
+        let entry =
+            |id: &str| feed.entries.iter().find(|e| e.id == id).unwrap_or_else(|| panic!("{id} in {name}"));
+        let toml = entry("https://example.com/night/3/");
+        assert_eq!(toml.title.as_ref().unwrap().content, "3화. Toml", "{name}");
+        assert_eq!(toml.summary.as_ref().unwrap().content, "reference here", "{name}");
+        let yaml = entry("https://example.com/night/4/");
+        assert_eq!(yaml.title.as_ref().unwrap().content, "4화. Yaml", "{name}");
+        assert_eq!(yaml.categories[0].term, "ab", "{name}");
+    }
+    assert_eq!(f.feed("night/atom.xml").title.unwrap().content, "새벽배포");
 }
 
 #[test]

@@ -79,10 +79,16 @@ impl Fixture {
         run(&["check", "--content", path_str(&self.content()), "--now", NOW])
     }
 
-    /// Builds and fails the test with the tool's own words if it failed.
+    /// Builds, fails the test with the tool's own words if it failed, and
+    /// checks that every feed written is well-formed and readable.
     pub fn build_ok(&self) {
         let run = self.build();
         assert!(run.success, "build failed:\n{}", run.stderr);
+        for path in self.out_files() {
+            if path.ends_with(".xml") || path.ends_with(".json") {
+                parse_feed(&path, &self.read_out(&path));
+            }
+        }
     }
 
     pub fn read_out(&self, path: &str) -> Vec<u8> {
