@@ -96,7 +96,8 @@ fn run(command: Command) -> Result<ExitCode> {
                 info!(out = %out.display(), "nothing was written: fix the errors above and build again");
                 return Ok(ExitCode::FAILURE);
             }
-            let written = emit::emit(&out, &build.outputs)
+            let encoded = emit::encode(&out, build.outputs.clone());
+            let written = emit::emit(&out, &encoded)
                 .with_context(|| format!("writing the feeds to {}", out.display()))?;
             info!(
                 out = %out.display(),

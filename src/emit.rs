@@ -10,12 +10,19 @@
 //! Files a previous build wrote and this one did not are removed; which
 //! files those are is recorded in a manifest, so a file someone else put in
 //! the folder is never deleted.
+//!
+//! Each output's compressed variants sit beside it (`rss.xml.br`), written
+//! with it; [`encode`] reuses them when the output is unchanged, so a
+//! restart does not compress again.
 
+use crate::compress::{self, Encoded, Encoding};
 use crate::render::{Output, OutputKind};
-use std::collections::BTreeSet;
-use std::fs::{self, File};
+use rayon::prelude::*;
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+use std::time::SystemTime;
 
 /// The list of files the last build wrote, one path per line.
 pub const MANIFEST: &str = ".episodic-manifest";
@@ -34,15 +41,78 @@ pub struct EmitReport {
     pub written: usize,
     pub unchanged: usize,
     pub removed: usize,
+    /// Each output's mtime after the emit: when its bytes last changed.
+    pub modified: BTreeMap<String, SystemTime>,
+}
+
+/// Pairs each output with its compressed variants, read back from `out`
+/// when the output's bytes are unchanged there (and the last emit listed the
+/// variant), compressed afresh otherwise. Outputs are independent, so they
+/// are done in parallel.
+pub fn encode(out: &Path, outputs: Vec<Output>) -> Vec<Encoded> {
+    let listed: BTreeSet<String> = read_manifest(out).into_iter().collect();
+    outputs
+        .into_par_iter()
+        .map(|output| {
+            let variants =
+                reuse_variants(out, &output, &listed).unwrap_or_else(|| compress::variants(&output));
+            Encoded { output, variants }
+        })
+        .collect()
 }
 
 fn io_error(path: &Path) -> impl FnOnce(io::Error) -> EmitError + '_ {
     move |source| EmitError::Io { path: path.to_path_buf(), source }
 }
 
-/// Makes `out` hold exactly `outputs` (plus files episodic never wrote).
-pub fn emit(out: &Path, outputs: &[Output]) -> Result<EmitReport, EmitError> {
-    for output in outputs {
+/// The variants the last emit wrote for `output`, if its bytes are the same
+/// now. The manifest says which variants there were (one that was not
+/// smaller than its source was not written); a listed one that cannot be
+/// read, or none listed for a compressible output (too small to gain, or
+/// written before variants existed: cheap either way), means compressing
+/// afresh.
+fn reuse_variants(
+    out: &Path,
+    output: &Output,
+    listed: &BTreeSet<String>,
+) -> Option<Vec<(Encoding, Vec<u8>)>> {
+    if !listed.contains(&output.path) || fs::read(out.join(&output.path)).ok()? != output.bytes {
+        return None;
+    }
+    let mut variants = Vec::new();
+    for encoding in Encoding::COMPRESSED {
+        let name = format!("{}{}", output.path, encoding.file_suffix());
+        if listed.contains(&name) {
+            variants.push((encoding, fs::read(out.join(&name)).ok()?));
+        }
+    }
+    (variants.is_empty() != compress::is_compressible(output)).then_some(variants)
+}
+
+/// One file to write: an output or one of its variants.
+struct File<'a> {
+    path: String,
+    bytes: &'a [u8],
+    kind: OutputKind,
+}
+
+fn files(encoded: &[Encoded]) -> Vec<File<'_>> {
+    let mut files = Vec::with_capacity(encoded.len() * 4);
+    for Encoded { output, variants } in encoded {
+        files.push(File { path: output.path.clone(), bytes: &output.bytes, kind: output.kind });
+        for (encoding, bytes) in variants {
+            let path = format!("{}{}", output.path, encoding.file_suffix());
+            files.push(File { path, bytes, kind: output.kind });
+        }
+    }
+    files
+}
+
+/// Makes `out` hold exactly `encoded` and their variants (plus files
+/// episodic never wrote).
+pub fn emit(out: &Path, encoded: &[Encoded]) -> Result<EmitReport, EmitError> {
+    let outputs = files(encoded);
+    for output in &outputs {
         check_relative(&output.path)?;
     }
     fs::create_dir_all(out).map_err(io_error(out))?;
@@ -55,14 +125,14 @@ pub fn emit(out: &Path, outputs: &[Output]) -> Result<EmitReport, EmitError> {
 
     let mut report = EmitReport::default();
     let mut changed = Vec::new();
-    for output in outputs {
+    for output in &outputs {
         let target = out.join(&output.path);
         if fs::read(&target).is_ok_and(|existing| existing == output.bytes) {
             report.unchanged += 1;
             continue;
         }
         let staged = staging.path().join(&output.path);
-        write_synced(&staged, &output.bytes)?;
+        write_synced(&staged, output.bytes)?;
         changed.push((staged, target, output.kind));
     }
 
@@ -97,6 +167,11 @@ pub fn emit(out: &Path, outputs: &[Output]) -> Result<EmitReport, EmitError> {
     for dir in touched_dirs {
         sync_dir(&dir);
     }
+    for Encoded { output, .. } in encoded {
+        let path = out.join(&output.path);
+        let modified = fs::metadata(&path).and_then(|m| m.modified()).map_err(io_error(&path))?;
+        report.modified.insert(output.path.clone(), modified);
+    }
     Ok(report)
 }
 
@@ -114,7 +189,7 @@ fn write_synced(path: &Path, bytes: &[u8]) -> Result<(), EmitError> {
     if let Some(dir) = path.parent() {
         fs::create_dir_all(dir).map_err(io_error(dir))?;
     }
-    let mut file = File::create(path).map_err(io_error(path))?;
+    let mut file = fs::File::create(path).map_err(io_error(path))?;
     file.write_all(bytes).map_err(io_error(path))?;
     file.sync_all().map_err(io_error(path))
 }
@@ -152,7 +227,7 @@ fn remove_empty_parents(out: &Path, file: &Path) {
 
 /// Makes renames durable. Best effort: not every platform can open a folder.
 fn sync_dir(dir: &Path) {
-    if let Ok(handle) = File::open(dir) {
+    if let Ok(handle) = fs::File::open(dir) {
         let _ = handle.sync_all();
     }
 }

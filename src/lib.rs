@@ -7,6 +7,7 @@
 //! a content folder and a given `now`; only the binary reads the clock.
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
 
+pub mod compress;
 pub mod content;
 pub mod diagnostic;
 pub mod emit;

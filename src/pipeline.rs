@@ -260,7 +260,7 @@ fn read_assets(
     wanted
         .into_iter()
         .filter_map(|path| match fs::read(content.join(&path)) {
-            Ok(bytes) => Some(Output { path, kind: OutputKind::Asset, bytes }),
+            Ok(bytes) => Some(Output { path, kind: OutputKind::Asset, bytes, changes_at: None }),
             Err(e) => {
                 diagnostics
                     .push(Diagnostic::error(content.join(&path), format!("cannot read this file: {e}")));

@@ -18,9 +18,15 @@ pub struct Site {
     pub timezone: TimeZone,
     pub feed_limit: usize,
     pub author: Option<Author>,
+    /// Seconds caches and readers may keep a response (`Cache-Control: max-age`).
+    pub cache_max_age: u32,
 }
 
-const KEYS: &[&str] = &["title", "base_url", "description", "language", "timezone", "feed_limit", "author"];
+const KEYS: &[&str] =
+    &["title", "base_url", "description", "language", "timezone", "feed_limit", "author", "cache_max_age"];
+
+/// Five minutes: aggregators poll about that often anyway.
+pub const DEFAULT_CACHE_MAX_AGE: u32 = 300;
 
 /// Reads site.toml. Always returns a `Site` (with stand-ins where values are
 /// wrong) so that the episodes can still be checked in the same run; the
@@ -50,6 +56,9 @@ pub fn parse(path: &Path, text: &str) -> (Site, Vec<Diagnostic>) {
         None => 50,
     };
     let author = reader.author("author");
+    let cache_max_age = reader
+        .unsigned("cache_max_age")
+        .map_or(DEFAULT_CACHE_MAX_AGE, |n| u32::try_from(n).unwrap_or(u32::MAX));
     let site = Site {
         title: title.unwrap_or_default(),
         base_url: base_url.unwrap_or_else(|| fallback().base_url),
@@ -58,6 +67,7 @@ pub fn parse(path: &Path, text: &str) -> (Site, Vec<Diagnostic>) {
         timezone,
         feed_limit,
         author,
+        cache_max_age,
     };
     (site, reader.problems)
 }
@@ -79,6 +89,7 @@ pub fn fallback() -> Site {
         timezone: TimeZone::UTC,
         feed_limit: 50,
         author: None,
+        cache_max_age: DEFAULT_CACHE_MAX_AGE,
     }
 }
 

@@ -8,7 +8,7 @@ pub mod atom;
 pub mod json;
 pub mod rss;
 
-use crate::model::{Author, Catalog, Episode, Instant, Series};
+use crate::model::{Author, Catalog, Episode, Instant, Series, SeriesEntry};
 use jiff::Timestamp;
 use std::cmp::Reverse;
 use url::Url;
@@ -29,6 +29,10 @@ pub struct Output {
     pub path: String,
     pub kind: OutputKind,
     pub bytes: Vec<u8>,
+    /// When these bytes will change with no edit: the publish time of the
+    /// next scheduled episode this feed will carry. Caches must not keep
+    /// the feed past it.
+    pub changes_at: Option<Timestamp>,
 }
 
 /// The generator named in every feed.
@@ -80,8 +84,11 @@ pub fn render_feeds(catalog: &Catalog, now: Timestamp) -> Vec<Output> {
     let limit = site.feed_limit;
     let mut outputs = Vec::new();
     let mut everything = Vec::new();
+    let mut site_changes_at = None;
     for entry in &catalog.series {
         let series = &entry.series;
+        let changes_at = next_scheduled(entry, now);
+        site_changes_at = [site_changes_at, changes_at].into_iter().flatten().min();
         let mut items: Vec<Item<'_>> = entry.published(now).map(|episode| item(episode, series)).collect();
         sort_newest_first(&mut items);
         everything.extend(items.iter().map(|i| Item { episode: i.episode, author: i.author }));
@@ -97,7 +104,7 @@ pub fn render_feeds(catalog: &Catalog, now: Timestamp) -> Vec<Output> {
             image: series.image.as_ref().map(|cover| cover.url.clone()),
             items,
         };
-        outputs.extend(render_all_formats(&feed, &format!("{}/", series.slug)));
+        outputs.extend(render_all_formats(&feed, &format!("{}/", series.slug), changes_at));
     }
     sort_newest_first(&mut everything);
     everything.truncate(limit);
@@ -112,8 +119,18 @@ pub fn render_feeds(catalog: &Catalog, now: Timestamp) -> Vec<Output> {
         image: None,
         items: everything,
     };
-    outputs.extend(render_all_formats(&feed, ""));
+    outputs.extend(render_all_formats(&feed, "", site_changes_at));
     outputs
+}
+
+/// The publish time of the series' next scheduled (not draft) episode.
+fn next_scheduled(entry: &SeriesEntry, now: Timestamp) -> Option<Timestamp> {
+    entry
+        .episodes
+        .iter()
+        .filter(|e| !e.meta.draft && e.meta.published.timestamp > now)
+        .map(|e| e.meta.published.timestamp)
+        .min()
 }
 
 fn item<'a>(episode: &'a Episode, series: &'a Series) -> Item<'a> {
@@ -128,10 +145,16 @@ fn sort_newest_first(items: &mut [Item<'_>]) {
     });
 }
 
-fn render_all_formats(feed: &Feed<'_>, dir: &str) -> [Output; 3] {
+fn render_all_formats(feed: &Feed<'_>, dir: &str, changes_at: Option<Timestamp>) -> [Output; 3] {
+    let output = |name: &str, kind: OutputKind, bytes: Vec<u8>| Output {
+        path: format!("{dir}{name}"),
+        kind,
+        bytes,
+        changes_at,
+    };
     [
-        Output { path: format!("{dir}rss.xml"), kind: OutputKind::Rss, bytes: rss::render(feed) },
-        Output { path: format!("{dir}atom.xml"), kind: OutputKind::Atom, bytes: atom::render(feed) },
-        Output { path: format!("{dir}feed.json"), kind: OutputKind::JsonFeed, bytes: json::render(feed) },
+        output("rss.xml", OutputKind::Rss, rss::render(feed)),
+        output("atom.xml", OutputKind::Atom, atom::render(feed)),
+        output("feed.json", OutputKind::JsonFeed, json::render(feed)),
     ]
 }

@@ -37,6 +37,34 @@ fn age_outputs(f: &Fixture) -> SystemTime {
     old
 }
 
+fn is_variant(path: &str) -> bool {
+    path.ends_with(".gz") || path.ends_with(".br") || path.ends_with(".zst")
+}
+
+#[test]
+fn compressed_variants_sit_beside_each_feed_and_decode_to_it() {
+    use std::io::Read;
+    let f = two_series();
+    f.build_ok();
+    for feed in ["rss.xml", "atom.xml", "feed.json", "a/rss.xml", "a/atom.xml", "a/feed.json"] {
+        let original = f.read_out(feed);
+        let gzip = f.read_out(&format!("{feed}.gz"));
+        assert_eq!(&gzip[4..8], &[0, 0, 0, 0], "{feed}.gz carries no timestamp");
+        let mut decoded = Vec::new();
+        flate2::read::GzDecoder::new(&gzip[..]).read_to_end(&mut decoded).unwrap();
+        assert_eq!(decoded, original, "{feed}.gz");
+        let mut decoded = Vec::new();
+        brotli::BrotliDecompress(&mut &f.read_out(&format!("{feed}.br"))[..], &mut decoded).unwrap();
+        assert_eq!(decoded, original, "{feed}.br");
+        assert_eq!(
+            zstd::decode_all(&f.read_out(&format!("{feed}.zst"))[..]).unwrap(),
+            original,
+            "{feed}.zst"
+        );
+    }
+    assert!(!f.out_files().iter().any(|p| p.starts_with("a/p.png.")), "images are not compressed again");
+}
+
 #[test]
 fn a_failed_build_leaves_feeds_exactly_as_it_was() {
     let f = two_series();
@@ -61,9 +89,17 @@ fn unchanged_files_keep_their_bytes_and_mtime() {
     f.write("b/01.md", &episode("B1 edited", "2026-11-03T10:00:00", "", "B body"));
     f.build_ok();
     let after = snapshot(&f);
-    let rewritten: Vec<&str> =
-        after.iter().filter(|(_, (_, modified))| *modified != old).map(|(p, _)| p.as_str()).collect();
+    let rewritten: Vec<&str> = after
+        .iter()
+        .filter(|(path, (_, modified))| *modified != old && !is_variant(path))
+        .map(|(p, _)| p.as_str())
+        .collect();
     assert_eq!(rewritten, ["atom.xml", "b/atom.xml", "b/feed.json", "b/rss.xml", "feed.json", "rss.xml"]);
+    // A variant is rewritten exactly when its source is.
+    for (path, (_, modified)) in after.iter().filter(|(p, _)| is_variant(p)) {
+        let source = path.rsplit_once('.').unwrap().0;
+        assert_eq!(*modified != old, rewritten.contains(&source), "{path}");
+    }
 }
 
 #[test]
@@ -74,8 +110,9 @@ fn stale_outputs_are_removed_and_foreign_files_kept() {
     f.write("a/01.md", &episode("A1", "2026-11-02T10:00:00", "", "no picture now"));
     fs::remove_dir_all(f.content().join("b")).unwrap();
     f.build_ok();
+    let files: Vec<String> = f.out_files().into_iter().filter(|p| !is_variant(p)).collect();
     assert_eq!(
-        f.out_files(),
+        files,
         [
             ".episodic-manifest",
             "README.txt",
@@ -87,6 +124,7 @@ fn stale_outputs_are_removed_and_foreign_files_kept() {
             "rss.xml"
         ]
     );
+    assert!(!f.out_files().iter().any(|p| p.starts_with("b/")), "{:?}", f.out_files());
     assert!(!f.out().join("b").exists(), "the emptied series folder is removed");
 }
 
