@@ -3,13 +3,19 @@
 //! The only place besides `main` that reads the clock (`--now` overrides it,
 //! for reproducible builds) and the only place that prints diagnostics.
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
+use arc_swap::ArcSwap;
 use clap::{Parser, Subcommand};
+use episodic::clock::Clock;
+use episodic::http::{self, Limits, Shared};
+use episodic::publish::{self, PublishError};
 use episodic::{Build, Diagnostic, emit, pipeline};
 use jiff::Timestamp;
 use std::io::Write;
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 use tracing::info;
 
 #[derive(Parser)]
@@ -34,6 +40,20 @@ enum Command {
         #[command(flatten)]
         source: Source,
     },
+    /// Build, write the feeds, and serve them over HTTP from memory.
+    Serve {
+        #[command(flatten)]
+        source: Source,
+        /// Where the feeds are written.
+        #[arg(long, default_value = "feeds")]
+        out: PathBuf,
+        /// The address to listen on (port 0 picks a free one).
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+        /// Connections open at once; more wait their turn.
+        #[arg(long, default_value_t = Limits::default().max_connections)]
+        max_connections: usize,
+    },
 }
 
 #[derive(clap::Args)]
@@ -49,7 +69,12 @@ struct Source {
 
 impl Source {
     fn now(&self) -> Timestamp {
-        self.now.unwrap_or_else(Timestamp::now)
+        self.clock().now()
+    }
+
+    /// `--now` starts the clock there; it runs on from that instant.
+    fn clock(&self) -> Clock {
+        self.now.map_or_else(Clock::real, Clock::starting_at)
     }
 }
 
@@ -109,7 +134,52 @@ fn run(command: Command) -> Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
+        Command::Serve { source, out, listen, max_connections } => {
+            serve(&source, &out, listen, Limits { max_connections, ..Limits::default() })
+        }
     }
+}
+
+fn serve(source: &Source, out: &Path, listen: SocketAddr, limits: Limits) -> Result<ExitCode> {
+    let clock = source.clock();
+    let now = clock.now();
+    let build = pipeline::build(&source.content, now);
+    report(&build)?;
+    let published = match publish::publish(&build, out, now) {
+        Ok(published) => published,
+        Err(PublishError::Config) => {
+            bail!("cannot serve until the errors in site.toml or series.toml above are fixed")
+        }
+        Err(error) => return Err(error).with_context(|| format!("writing the feeds to {}", out.display())),
+    };
+    if build.has_errors() {
+        tracing::warn!(
+            "serving without the episodes that have errors (listed above and at /_episodic/status)"
+        );
+    }
+    info!(out = %out.display(), "built {}", summary(&build, now));
+    let base_path = published.snapshot.base_path.clone();
+    let shared = Arc::new(Shared {
+        snapshot: Arc::new(ArcSwap::from_pointee(published.snapshot)),
+        admin_token: std::env::var(http::admin::TOKEN_VARIABLE).ok().filter(|t| !t.is_empty()),
+        clock,
+    });
+    let runtime =
+        tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the runtime")?;
+    runtime.block_on(async {
+        let listener =
+            tokio::net::TcpListener::bind(listen).await.with_context(|| format!("listening on {listen}"))?;
+        let address = listener.local_addr().context("reading the listening address")?;
+        info!("serving http://{address}{base_path}");
+        // The address on stdout, alone, for scripts and tests to read.
+        let mut stdout = std::io::stdout().lock();
+        writeln!(stdout, "http://{address}{base_path}")?;
+        stdout.flush()?;
+        drop(stdout);
+        http::serve(listener, shared, limits, http::shutdown_signal()).await;
+        anyhow::Ok(())
+    })?;
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Prints every diagnostic, then a count, to stderr.

@@ -7,14 +7,18 @@
 //! a content folder and a given `now`; only the binary reads the clock.
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
 
+pub mod clock;
 pub mod compress;
 pub mod content;
 pub mod diagnostic;
 pub mod emit;
+pub mod http;
 
 pub mod model;
 pub mod pipeline;
+pub mod publish;
 pub mod render;
+pub mod snapshot;
 
 pub use diagnostic::{Diagnostic, Severity};
 pub use pipeline::{Build, build};

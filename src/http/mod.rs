@@ -1,0 +1,16 @@
+//! HTTP: serves the current [`Snapshot`](crate::snapshot::Snapshot) and
+//! nothing else. `server` accepts connections, `handler` answers a request
+//! using `path` (URL → resource), `encoding` (Accept-Encoding → variant),
+//! `conditional` (304/412), `cache_control` and `admin` (who may see
+//! `/_episodic/status`).
+
+pub mod admin;
+pub mod cache_control;
+pub mod conditional;
+pub mod encoding;
+pub mod handler;
+pub mod path;
+pub mod server;
+
+pub use handler::Shared;
+pub use server::{Limits, serve, shutdown_signal};

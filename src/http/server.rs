@@ -1,0 +1,157 @@
+//! The accept loop: HTTP/1.1 keep-alive and HTTP/2 (h2c with prior
+//! knowledge) on one port, a cap on open connections, deadlines against
+//! clients that connect and stall, and a graceful shutdown that finishes
+//! in-flight responses.
+//!
+//! hyper-util's auto builder reads the first bytes to tell HTTP/1 from
+//! HTTP/2 with no timer of its own, and hyper's HTTP/1 header timeout starts
+//! only after that; so each connection also gets a deadline for its first
+//! request, lifted when the handler sees one. Later requests on a kept-alive
+//! HTTP/1.1 connection are bounded by hyper's header-read timeout, which also
+//! closes idle keep-alive connections.
+
+use super::handler::{Handler, Shared};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use hyper_util::server::graceful::GracefulShutdown;
+use std::future::Future;
+use std::io;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+use tracing::{debug, info, warn};
+
+#[derive(Clone, Debug)]
+pub struct Limits {
+    /// Connections open at once; more wait in the listen backlog.
+    pub max_connections: usize,
+    /// Time to receive a request's headers (and the first request at all).
+    pub header_timeout: Duration,
+    /// Bytes of request headers accepted (beyond: 431).
+    pub max_header_bytes: usize,
+    /// Time in-flight responses get to finish after a shutdown signal.
+    pub shutdown_grace: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_connections: 10_000,
+            header_timeout: Duration::from_secs(10),
+            max_header_bytes: 16 * 1024,
+            shutdown_grace: Duration::from_secs(8),
+        }
+    }
+}
+
+/// Serves until `shutdown` resolves, then lets in-flight responses finish
+/// (up to `limits.shutdown_grace`).
+pub async fn serve(
+    listener: TcpListener,
+    shared: Arc<Shared>,
+    limits: Limits,
+    shutdown: impl Future<Output = ()>,
+) {
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_timeout)
+        // The read buffer bounds the request head: past it hyper answers 431.
+        .max_buf_size(limits.max_header_bytes.max(8192));
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .max_header_list_size(u32::try_from(limits.max_header_bytes).unwrap_or(u32::MAX))
+        .keep_alive_interval(Duration::from_secs(60))
+        .keep_alive_timeout(Duration::from_secs(20));
+    let graceful = GracefulShutdown::new();
+    let open = Arc::new(Semaphore::new(limits.max_connections));
+    tokio::pin!(shutdown);
+    loop {
+        let permit = tokio::select! {
+            permit = open.clone().acquire_owned() => permit.expect("the semaphore is never closed"),
+            () = &mut shutdown => break,
+        };
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(error) => {
+                    handle_accept_error(error).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let handler = Handler::new(shared.clone(), peer);
+        let request_seen = handler.request_seen.clone();
+        let connection = builder.serve_connection(TokioIo::new(stream), handler).into_owned();
+        let connection = graceful.watch(connection);
+        let header_timeout = limits.header_timeout;
+        tokio::spawn(async move {
+            let _permit = permit;
+            tokio::pin!(connection);
+            tokio::select! {
+                result = &mut connection => {
+                    if let Err(error) = result {
+                        debug!(%peer, %error, "connection ended");
+                    }
+                    return;
+                }
+                () = request_seen.notified() => {}
+                () = tokio::time::sleep(header_timeout) => {
+                    debug!(%peer, "closed: no complete request within the header timeout");
+                    return;
+                }
+            }
+            if let Err(error) = connection.await {
+                debug!(%peer, %error, "connection ended");
+            }
+        });
+    }
+    drop(listener);
+    info!("shutting down: finishing responses in flight");
+    tokio::select! {
+        () = graceful.shutdown() => info!("all connections closed"),
+        () = tokio::time::sleep(limits.shutdown_grace) => warn!("gave up waiting for connections to close"),
+    }
+}
+
+/// Like axum's: a reset peer is routine; running out of file descriptors
+/// (EMFILE) is not, and retrying at once would spin, so back off.
+async fn handle_accept_error(error: io::Error) {
+    if matches!(
+        error.kind(),
+        io::ErrorKind::ConnectionRefused | io::ErrorKind::ConnectionAborted | io::ErrorKind::ConnectionReset
+    ) {
+        return;
+    }
+    warn!(%error, "accept failed; retrying in 100 ms");
+    tokio::time::sleep(Duration::from_millis(100)).await;
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut terminate = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(signal) => signal,
+            Err(error) => {
+                warn!(%error, "cannot listen for SIGTERM; only Ctrl-C will stop the server");
+                let _ = interrupt.await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = interrupt => info!("received SIGINT"),
+            _ = terminate.recv() => info!("received SIGTERM"),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = interrupt.await;
+    }
+}

@@ -1,0 +1,173 @@
+//! Encoded outputs → an immutable, in-memory map from URL path to
+//! [`Resource`]: every byte the server sends, with its headers' values made
+//! once per build. HTTP reads only this; the pipeline swaps in a whole new
+//! one (behind one `ArcSwap`) so a client sees the old site or the new one,
+//! never a mix.
+//!
+//! ETags are strong: the first 128 bits of the BLAKE3 hash of each
+//! variant's own bytes, so they change exactly when the bytes do, differ per
+//! encoding (no cache can mix a gzip body with a brotli validator), and
+//! survive restarts and rebuilds of identical bytes.
+
+use crate::compress::{Encoded, Encoding};
+use crate::render::OutputKind;
+use bytes::Bytes;
+use hyper::header::HeaderValue;
+use jiff::Timestamp;
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use url::Url;
+
+/// One representation of a resource.
+#[derive(Debug)]
+pub struct Variant {
+    pub encoding: Encoding,
+    pub body: Bytes,
+    pub etag: HeaderValue,
+}
+
+/// One URL's content.
+#[derive(Debug)]
+pub struct Resource {
+    pub content_type: HeaderValue,
+    /// When the bytes last changed, to the second (HTTP dates have no more).
+    pub last_modified: SystemTime,
+    /// Identity first, then the compressed variants that were smaller.
+    pub variants: Vec<Variant>,
+    /// When the content will change with no edit (a scheduled episode).
+    pub changes_at: Option<Timestamp>,
+}
+
+impl Resource {
+    pub fn variant(&self, encoding: Encoding) -> Option<&Variant> {
+        self.variants.iter().find(|v| v.encoding == encoding)
+    }
+
+    /// Whether the response depends on Accept-Encoding (then it says `Vary`).
+    pub fn has_variants(&self) -> bool {
+        self.variants.len() > 1
+    }
+}
+
+/// What `/_episodic/status` tells the author.
+#[derive(Debug, Default, Serialize)]
+pub struct Status {
+    pub built_at: String,
+    pub episodes: usize,
+    pub feeds: usize,
+    pub errors: Vec<StatusError>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct StatusError {
+    pub file: String,
+    pub line: Option<u32>,
+    pub message: String,
+}
+
+/// Everything served, as of one build.
+#[derive(Debug)]
+pub struct Snapshot {
+    resources: HashMap<String, Resource>,
+    folders: HashSet<String>,
+    /// The path of base_url, decoded (`/` or `/blog/`): URLs outside it are 404.
+    pub base_path: String,
+    pub max_age: u32,
+    pub status_json: Bytes,
+}
+
+impl Snapshot {
+    /// `modified` gives each output's Last-Modified (its file's mtime in
+    /// feeds/, which moves only when its bytes change).
+    pub fn new(
+        encoded: Vec<Encoded>,
+        modified: &BTreeMap<String, SystemTime>,
+        base_url: &Url,
+        max_age: u32,
+        status: &Status,
+    ) -> Self {
+        let mut resources = HashMap::with_capacity(encoded.len());
+        let mut folders = HashSet::from([String::new()]);
+        for Encoded { output, variants } in encoded {
+            let mut folder = output.path.as_str();
+            while let Some((parent, _)) = folder.rsplit_once('/') {
+                folders.insert(parent.to_owned());
+                folder = parent;
+            }
+            let content_type = content_type(output.kind, &output.path);
+            let last_modified = whole_seconds(modified.get(&output.path).copied().unwrap_or(UNIX_EPOCH));
+            let identity = std::iter::once((Encoding::Identity, output.bytes));
+            let variants = identity
+                .chain(variants)
+                .map(|(encoding, bytes)| Variant { encoding, etag: etag(&bytes), body: Bytes::from(bytes) })
+                .collect();
+            let resource = Resource { content_type, last_modified, variants, changes_at: output.changes_at };
+            resources.insert(output.path, resource);
+        }
+        let base_path =
+            percent_encoding::percent_decode_str(base_url.path()).decode_utf8_lossy().into_owned();
+        let status_json = Bytes::from(serde_json::to_vec_pretty(status).expect("plain structs serialize"));
+        Snapshot { resources, folders, base_path, max_age, status_json }
+    }
+
+    /// An empty site, e.g. before the first build.
+    pub fn empty() -> Self {
+        Snapshot {
+            resources: HashMap::new(),
+            folders: HashSet::from([String::new()]),
+            base_path: "/".to_owned(),
+            max_age: crate::model::site::DEFAULT_CACHE_MAX_AGE,
+            status_json: Bytes::from_static(b"{}"),
+        }
+    }
+
+    /// The resource at `path` (relative to base_path, no leading `/`).
+    pub fn get(&self, path: &str) -> Option<&Resource> {
+        self.resources.get(path)
+    }
+
+    /// Whether `path` is a folder holding resources (`night-shift`).
+    pub fn is_folder(&self, path: &str) -> bool {
+        self.folders.contains(path)
+    }
+
+    pub fn len(&self) -> usize {
+        self.resources.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.resources.is_empty()
+    }
+}
+
+/// The registered types: feed readers rely on them.
+fn content_type(kind: OutputKind, path: &str) -> HeaderValue {
+    let value = match kind {
+        OutputKind::Rss => "application/rss+xml; charset=utf-8".to_owned(),
+        OutputKind::Atom => "application/atom+xml; charset=utf-8".to_owned(),
+        OutputKind::JsonFeed => "application/feed+json; charset=utf-8".to_owned(),
+        OutputKind::Asset => {
+            let mime = mime_guess::from_path(path).first_or_octet_stream();
+            let is_text = mime.type_() == mime_guess::mime::TEXT || mime.suffix().is_some();
+            if is_text && mime.get_param("charset").is_none() {
+                format!("{mime}; charset=utf-8")
+            } else {
+                mime.to_string()
+            }
+        }
+    };
+    HeaderValue::from_str(&value).unwrap_or(HeaderValue::from_static("application/octet-stream"))
+}
+
+/// `"` + 32 hex digits of BLAKE3 + `"`.
+pub fn etag(bytes: &[u8]) -> HeaderValue {
+    let hash = blake3::hash(bytes);
+    let hex = hash.to_hex();
+    HeaderValue::from_str(&format!("\"{}\"", &hex[..32])).expect("hex is a valid header value")
+}
+
+fn whole_seconds(time: SystemTime) -> SystemTime {
+    let seconds = time.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    UNIX_EPOCH + Duration::from_secs(seconds)
+}
