@@ -6,7 +6,10 @@
 #![allow(clippy::unwrap_used)]
 
 mod bad_input;
+mod caching;
+mod connections;
 mod feeds;
 mod output;
 mod sample;
+mod server;
 mod support;

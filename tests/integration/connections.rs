@@ -1,0 +1,145 @@
+//! Connection behaviour over real TCP: keep-alive, limits, clients that
+//! stall, and a graceful shutdown that finishes what is in flight.
+
+use crate::server::*;
+use crate::support::*;
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+fn site() -> Fixture {
+    let f = Fixture::new();
+    f.write("s/series.toml", &series_toml("S", ""));
+    f.write("s/01.md", &episode("One", "2026-11-02T10:00:00", "", "Body."));
+    f
+}
+
+/// Waits until the server closes `stream`, up to `limit`; returns how long.
+fn time_until_closed(mut stream: TcpStream, limit: Duration) -> Duration {
+    let started = Instant::now();
+    stream.set_read_timeout(Some(limit)).unwrap();
+    let mut sink = [0u8; 4096];
+    loop {
+        match stream.read(&mut sink) {
+            Ok(0) => return started.elapsed(),
+            Ok(_) => continue,
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => return started.elapsed(),
+            Err(e) => panic!("still open after {:?}: {e}", started.elapsed()),
+        }
+    }
+}
+
+#[test]
+fn stalled_clients_are_cut_off_within_ten_seconds() {
+    let f = site();
+    let server = Server::start(&f, NOW, &[]);
+    let addr = server.addr;
+    let silent = std::thread::spawn(move || {
+        time_until_closed(TcpStream::connect(addr).unwrap(), Duration::from_secs(13))
+    });
+    let h2_silent = std::thread::spawn(move || {
+        let mut stream = TcpStream::connect(addr).unwrap();
+        stream.write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n").unwrap();
+        time_until_closed(stream, Duration::from_secs(13))
+    });
+    let trickle = std::thread::spawn(move || {
+        let mut stream = TcpStream::connect(addr).unwrap();
+        let watcher = stream.try_clone().unwrap();
+        let closed = std::thread::spawn(move || time_until_closed(watcher, Duration::from_secs(13)));
+        // One byte a second of a request that would otherwise be valid;
+        // bounded: stops by itself after 15 bytes or once the server closed.
+        for byte in b"GET /s/rss.xml HTTP/1.1\r\nHost: x\r\n".iter().take(15) {
+            if closed.is_finished() || stream.write_all(&[*byte]).is_err() {
+                break;
+            }
+            std::thread::sleep(Duration::from_secs(1));
+        }
+        closed.join().unwrap()
+    });
+    for (name, handle) in
+        [("silent", silent), ("h2 preface then silent", h2_silent), ("one byte a second", trickle)]
+    {
+        let elapsed = handle.join().unwrap();
+        assert!(elapsed <= Duration::from_millis(11_500), "{name}: closed after {elapsed:?}");
+        assert!(elapsed >= Duration::from_secs(8), "{name}: closed after only {elapsed:?}");
+    }
+    // And the server is still fine.
+    assert_eq!(server.get("/s/rss.xml", &[]).status, 200);
+}
+
+#[test]
+fn oversized_headers_get_431() {
+    let f = site();
+    let server = Server::start(&f, NOW, &[]);
+    let big = "a".repeat(20 * 1024);
+    let response =
+        raw(server.addr, format!("GET /s/rss.xml HTTP/1.1\r\nHost: x\r\nX-Big: {big}\r\n\r\n").as_bytes());
+    assert_eq!(raw_status(&response), 431, "{response}");
+}
+
+#[test]
+fn keep_alive_serves_several_requests_on_one_connection() {
+    let f = site();
+    let server = Server::start(&f, NOW, &[]);
+    let request = "GET /s/rss.xml HTTP/1.1\r\nHost: x\r\n\r\n";
+    let last = "GET /s/atom.xml HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    let response = raw(server.addr, format!("{request}{request}{last}").as_bytes());
+    assert_eq!(response.matches("HTTP/1.1 200 OK\r\n").count(), 3, "{response}");
+}
+
+#[test]
+fn connections_past_the_cap_wait_for_a_free_slot() {
+    let f = site();
+    let server = Server::start_with_args(&f, NOW, &[], &["--max-connections", "2"]);
+    let held: Vec<TcpStream> = (0..2)
+        .map(|_| {
+            let mut s = TcpStream::connect(server.addr).unwrap();
+            s.write_all(b"GET /s/rss.xml HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+            let mut buf = [0u8; 12];
+            s.read_exact(&mut buf).unwrap();
+            assert_eq!(&buf, b"HTTP/1.1 200");
+            s
+        })
+        .collect();
+    let mut third = TcpStream::connect(server.addr).unwrap();
+    third.write_all(b"GET /s/rss.xml HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+    third.set_read_timeout(Some(Duration::from_millis(700))).unwrap();
+    let mut buf = [0u8; 12];
+    assert!(third.read_exact(&mut buf).is_err(), "a third connection was served past the cap of 2");
+    drop(held);
+    third.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    third.read_exact(&mut buf).unwrap();
+    assert_eq!(&buf, b"HTTP/1.1 200");
+}
+
+#[test]
+fn shutdown_finishes_the_response_in_flight_and_exits_zero() {
+    let f = site();
+    // 32 MiB: more than loopback socket buffers hold, so the response is
+    // still being written when the signal arrives.
+    let big: Vec<u8> = (0..32 * 1024 * 1024).map(|i: u32| (i % 251) as u8).collect();
+    f.write_bytes("s/big.bin", &big);
+    f.write("s/02.md", &episode("Big", "2026-11-09T10:00:00", "", "[download](big.bin)"));
+    let server = Server::start(&f, NOW, &[]);
+    let mut stream = TcpStream::connect(server.addr).unwrap();
+    stream.write_all(b"GET /s/big.bin HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut received = vec![0u8; 64 * 1024];
+    stream.read_exact(&mut received).unwrap();
+    let head_end = received.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+    let head = String::from_utf8_lossy(&received[..head_end]).into_owned();
+    assert!(head.starts_with("HTTP/1.1 200 OK\r\n"), "{head}");
+    assert!(head.contains(&format!("content-length: {}\r\n", big.len())), "{head}");
+
+    let signalled = Instant::now();
+    let _ = Command::new("kill").args(["-TERM", &server.pid().to_string()]).status();
+    let mut rest = Vec::new();
+    stream.read_to_end(&mut rest).unwrap();
+    let mut body = received[head_end..].to_vec();
+    body.extend_from_slice(&rest);
+    assert_eq!(body.len(), big.len(), "the in-flight response was cut short");
+    assert!(body == big, "the body arrived corrupted");
+    assert_eq!(server.terminate(), Some(0));
+    assert!(signalled.elapsed() < Duration::from_secs(10), "shutdown took {:?}", signalled.elapsed());
+}
