@@ -4,7 +4,7 @@
 # Env: DURATION (10s, per measured wrk run), BENCH_DIR (default: temp dir,
 #      removed at exit), EPISODIC_BIN (use this binary instead of
 #      `cargo build --release`), FEED (night-shift/rss.xml, path under the
-#      feeds root), THREADS (2, wrk threads).
+#      feeds root), THREADS (2, wrk threads), WARMUP (2s, per server and case).
 #
 # Both servers serve the feeds episodic writes at startup ($D/feeds), on
 # loopback. For each case the two servers are measured back to back
@@ -58,8 +58,11 @@ command -v nginx >/dev/null 2>&1 || die "nginx still missing"
 command -v curl >/dev/null 2>&1 || die "curl still missing"
 
 # wrk with 1,000 connections (and both servers) need more than 1,024 fds.
-ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" ||
-  die "cannot raise the open-file limit"
+if ! ulimit -n 65536 2>/dev/null; then
+  ulimit -n "$(ulimit -Hn)" || die "cannot raise the open-file limit"
+  log "open-file limit: 65536 not allowed, using the hard limit $(ulimit -n)"
+fi
+NOFILE=$(ulimit -n)
 (($(ulimit -n) >= 4096)) || log "warning: open-file limit is only $(ulimit -n)"
 
 # --- episodic binary ---------------------------------------------------------
@@ -135,7 +138,9 @@ wait_until() {
 }
 
 # --- episodic ----------------------------------------------------------------
-rm -rf "$D/feeds"
+# A kept BENCH_DIR may hold a previous run's files: start clean.
+rm -rf "$D/feeds" "$D/nginx-tmp"
+rm -f "$D"/episodic.out "$D"/episodic.err "$D"/nginx.conf "$D"/nginx.pid "$D"/nginx-error.log "$D"/wrk-*.txt
 log "starting episodic serve (builds $D/feeds)"
 RUST_LOG=warn "$BIN" serve --content content --out "$D/feeds" --listen 127.0.0.1:0 \
   >"$D/episodic.out" 2>"$D/episodic.err" &
@@ -162,7 +167,7 @@ user root;
 daemon off;
 pid $D/nginx.pid;
 worker_processes auto;
-worker_rlimit_nofile 65536;
+worker_rlimit_nofile $NOFILE;
 error_log $D/nginx-error.log warn;
 
 events {
@@ -331,7 +336,8 @@ for c in "${CASES[@]}"; do
       { cat "$D/wrk-$c-$who.txt" >&2; die "cannot parse wrk output ($c, $who)"; }
     RPS[$c,$who]=$rps P99[$c,$who]=$p99 BPR[$c,$who]=$bpr ERR[$c,$who]=$errs NON[$c,$who]=$non
     printf '    %-8s %12.0f req/s  p99 %8.2f ms  %7.0f B/response' "$who" "$rps" "$p99" "$bpr" >&2
-    grep -h -e 'Socket errors' -e 'Non-2xx' "$D/wrk-$c-$who.txt" | sed 's/^ */  | /' | tr -d '\n' >&2
+    { grep -h -e 'Socket errors' -e 'Non-2xx' "$D/wrk-$c-$who.txt" || true; } |
+      sed 's/^ */  | /' | tr -d '\n' >&2
     echo >&2
   done
 done
@@ -377,7 +383,7 @@ echo
 for c in "${CASES[@]}"; do
   for who in episodic nginx; do
     if ((${ERR[$c,$who]} > 0 || ${NON[$c,$who]} > 0)); then
-      echo "warning: $c $who: $(grep -h -e 'Socket errors' -e 'Non-2xx' "$D/wrk-$c-$who.txt" | sed 's/^ *//' | paste -sd';')"
+      echo "warning: $c $who: $({ grep -h -e 'Socket errors' -e 'Non-2xx' "$D/wrk-$c-$who.txt" || true; } | sed 's/^ *//' | paste -sd';')"
     fi
   done
 done

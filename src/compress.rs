@@ -44,13 +44,15 @@ impl Encoding {
     }
 }
 
-/// Levels chosen for small text files rebuilt on every edit: close to each
-/// format's best ratio on feeds, yet a few milliseconds per 100 KB, so a
-/// rebuild stays fast enough to publish an edit at once.
+/// Levels for files rebuilt on every edit, measured on a 620 KB feed
+/// (50 long episodes): gzip 9 takes 40 ms; brotli 6 takes 33 ms and is
+/// within 3% of quality 9's size, which takes 91 ms and allocates a 25 MB
+/// hasher (6 MB here, which keeps the server under 50 MB); zstd 9 takes
+/// 20 ms, within 1.5% of level 15's size (92 ms).
 const GZIP_LEVEL: u32 = 9;
-const BROTLI_QUALITY: u32 = 9;
+const BROTLI_QUALITY: u32 = 6;
 const BROTLI_WINDOW: u32 = 22;
-const ZSTD_LEVEL: i32 = 15;
+const ZSTD_LEVEL: i32 = 9;
 
 /// Whether compressing this output can pay: text does, images and audio are
 /// compressed already.
@@ -83,6 +85,7 @@ pub fn compress(bytes: &[u8], encoding: Encoding) -> Vec<u8> {
             let params = brotli::enc::BrotliEncoderParams {
                 quality: BROTLI_QUALITY as i32,
                 lgwin: BROTLI_WINDOW as i32,
+                size_hint: bytes.len(),
                 ..Default::default()
             };
             brotli::BrotliCompress(&mut &bytes[..], &mut out, &params).expect("writing to a Vec cannot fail");
