@@ -4,7 +4,8 @@ use crate::support::*;
 use std::path::Path;
 
 /// The clock feeds/ was built at. To rebuild after changing content/ or the
-/// renderers: `cargo run -- build --now 2026-11-25T00:00:00Z`.
+/// renderers or compression: `rm -rf feeds && cargo run -- build --now 2026-11-25T00:00:00Z`
+/// (from scratch: a build reuses variants whose source bytes did not change).
 const SAMPLE_NOW: &str = "2026-11-25T00:00:00Z";
 
 fn repo(path: &str) -> String {
@@ -33,7 +34,7 @@ fn committed_feeds_are_the_build_of_the_sample_content() {
         let old = std::fs::read(committed.join(&relative)).unwrap_or_default();
         assert!(
             fresh == old,
-            "feeds/{} differs from a fresh build; rebuild with `cargo run -- build --now {SAMPLE_NOW}`",
+            "feeds/{} differs from a fresh build; rebuild with `rm -rf feeds && cargo run -- build --now {SAMPLE_NOW}`",
             relative.display()
         );
         built.push(relative);
