@@ -5,7 +5,6 @@ use crate::server::*;
 use crate::support::*;
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 fn site() -> Fixture {
@@ -133,7 +132,7 @@ fn shutdown_finishes_the_response_in_flight_and_exits_zero() {
     assert!(head.contains(&format!("content-length: {}\r\n", big.len())), "{head}");
 
     let signalled = Instant::now();
-    let _ = Command::new("kill").args(["-TERM", &server.pid().to_string()]).status();
+    signal_term(server.pid());
     let mut rest = Vec::new();
     stream.read_to_end(&mut rest).unwrap();
     let mut body = received[head_end..].to_vec();

@@ -97,8 +97,10 @@ impl Drop for Server {
     }
 }
 
-fn signal_term(pid: u32) {
-    let _ = Command::new("kill").args(["-TERM", &pid.to_string()]).status();
+/// SIGTERM to a server this test started, by its PID.
+pub fn signal_term(pid: u32) {
+    let pid = nix::unistd::Pid::from_raw(i32::try_from(pid).expect("PIDs fit in i32"));
+    let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM);
 }
 
 /// A response, read whole.
