@@ -164,21 +164,16 @@ fn serve(source: &Source, out: &Path, listen: SocketAddr, limits: Limits) -> Res
         admin_token: std::env::var(http::admin::TOKEN_VARIABLE).ok().filter(|t| !t.is_empty()),
         clock,
     });
-    let runtime =
-        tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the runtime")?;
-    runtime.block_on(async {
-        let listener =
-            tokio::net::TcpListener::bind(listen).await.with_context(|| format!("listening on {listen}"))?;
-        let address = listener.local_addr().context("reading the listening address")?;
-        info!("serving http://{address}{base_path}");
-        // The address on stdout, alone, for scripts and tests to read.
-        let mut stdout = std::io::stdout().lock();
-        writeln!(stdout, "http://{address}{base_path}")?;
-        stdout.flush()?;
-        drop(stdout);
-        http::serve(listener, shared, limits, http::shutdown_signal()).await;
-        anyhow::Ok(())
-    })?;
+    let workers = std::thread::available_parallelism().map_or(1, usize::from);
+    let listeners = http::bind(listen, workers).with_context(|| format!("listening on {listen}"))?;
+    let address = listeners[0].local_addr().context("reading the listening address")?;
+    info!(workers, "serving http://{address}{base_path}");
+    // The address on stdout, alone, for scripts and tests to read.
+    let mut stdout = std::io::stdout().lock();
+    writeln!(stdout, "http://{address}{base_path}")?;
+    stdout.flush()?;
+    drop(stdout);
+    http::run(listeners, shared, limits).context("serving")?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -31,8 +31,11 @@ pub struct Variant {
 #[derive(Debug)]
 pub struct Resource {
     pub content_type: HeaderValue,
-    /// When the bytes last changed, to the second (HTTP dates have no more).
+    /// When the bytes last changed, to the second (HTTP dates have no more),
+    /// and never after the snapshot was made, so never after a response's Date.
     pub last_modified: SystemTime,
+    /// The same, as the header value, formatted once.
+    pub last_modified_header: HeaderValue,
     /// Identity first, then the compressed variants that were smaller.
     pub variants: Vec<Variant>,
     /// When the content will change with no edit (a scheduled episode).
@@ -96,13 +99,23 @@ impl Snapshot {
                 folder = parent;
             }
             let content_type = content_type(output.kind, &output.path);
-            let last_modified = whole_seconds(modified.get(&output.path).copied().unwrap_or(UNIX_EPOCH));
+            let last_modified = whole_seconds(
+                modified.get(&output.path).copied().unwrap_or(UNIX_EPOCH).min(SystemTime::now()),
+            );
+            let last_modified_header =
+                HeaderValue::from_str(&httpdate::fmt_http_date(last_modified)).expect("HTTP dates are ASCII");
             let identity = std::iter::once((Encoding::Identity, output.bytes));
             let variants = identity
                 .chain(variants)
                 .map(|(encoding, bytes)| Variant { encoding, etag: etag(&bytes), body: Bytes::from(bytes) })
                 .collect();
-            let resource = Resource { content_type, last_modified, variants, changes_at: output.changes_at };
+            let resource = Resource {
+                content_type,
+                last_modified,
+                last_modified_header,
+                variants,
+                changes_at: output.changes_at,
+            };
             resources.insert(output.path, resource);
         }
         let base_path =

@@ -24,15 +24,31 @@ pub fn header(max_age: u32, changes_at: Option<Timestamp>, now: Timestamp) -> He
         let seconds = (nanos + 999_999_999).div_euclid(1_000_000_000);
         u32::try_from(seconds.max(i128::from(FLOOR))).unwrap_or(u32::MAX)
     });
-    let value = match until_change {
+    match until_change {
         Some(seconds) if seconds < max_age => {
-            format!("public, max-age={seconds}, stale-if-error={STALE_IF_ERROR}")
+            let value = format!("public, max-age={seconds}, stale-if-error={STALE_IF_ERROR}");
+            HeaderValue::from_str(&value).expect("ASCII digits and words")
         }
-        _ => format!(
-            "public, max-age={max_age}, stale-while-revalidate={STALE_WHILE_REVALIDATE}, stale-if-error={STALE_IF_ERROR}"
-        ),
-    };
-    HeaderValue::from_str(&value).expect("ASCII digits and words")
+        _ => long(max_age),
+    }
+}
+
+/// The usual value, made once per thread rather than per response.
+fn long(max_age: u32) -> HeaderValue {
+    thread_local! {
+        static CACHED: std::cell::RefCell<Option<(u32, HeaderValue)>> = const { std::cell::RefCell::new(None) };
+    }
+    CACHED.with_borrow_mut(|cached| match cached {
+        Some((age, value)) if *age == max_age => value.clone(),
+        _ => {
+            let value = format!(
+                "public, max-age={max_age}, stale-while-revalidate={STALE_WHILE_REVALIDATE}, stale-if-error={STALE_IF_ERROR}"
+            );
+            let value = HeaderValue::from_str(&value).expect("ASCII digits and words");
+            *cached = Some((max_age, value.clone()));
+            value
+        }
+    })
 }
 
 #[cfg(test)]

@@ -21,9 +21,10 @@ use std::convert::Infallible;
 use std::future::Ready;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::{Instant, SystemTime};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
 use tokio::sync::Notify;
-use tracing::info;
+use tracing::{Level, info};
 
 /// What every connection shares.
 pub struct Shared {
@@ -37,14 +38,20 @@ pub struct Shared {
 pub struct Handler {
     shared: Arc<Shared>,
     peer: SocketAddr,
-    /// Told when a request's headers have arrived, so the connection's
+    /// Told when a request's headers first arrive, so the connection's
     /// first-request deadline can be lifted.
     pub(super) request_seen: Arc<Notify>,
+    request_seen_once: Arc<AtomicBool>,
 }
 
 impl Handler {
     pub fn new(shared: Arc<Shared>, peer: SocketAddr) -> Self {
-        Handler { shared, peer, request_seen: Arc::new(Notify::new()) }
+        Handler {
+            shared,
+            peer,
+            request_seen: Arc::new(Notify::new()),
+            request_seen_once: Arc::new(AtomicBool::new(false)),
+        }
     }
 }
 
@@ -56,17 +63,21 @@ impl hyper::service::Service<Request<Incoming>> for Handler {
     type Future = Ready<Result<Response<Body>, Infallible>>;
 
     fn call(&self, request: Request<Incoming>) -> Self::Future {
-        self.request_seen.notify_one();
+        if !self.request_seen_once.swap(true, Ordering::Relaxed) {
+            self.request_seen.notify_one();
+        }
+        if !tracing::enabled!(target: "episodic::access", Level::INFO) {
+            return std::future::ready(Ok(self.respond(&request)));
+        }
         let started = Instant::now();
         let response = self.respond(&request);
-        let bytes = response.headers().get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()).unwrap_or("0");
         info!(
             target: "episodic::access",
             method = %request.method(),
             path = %request.uri().path(),
             status = response.status().as_u16(),
-            bytes,
-            micros = started.elapsed().as_micros() as u64,
+            bytes = response.headers().get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()).unwrap_or("0"),
+            micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
             user_agent = request.headers().get(USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("-"),
         );
         std::future::ready(Ok(response))
@@ -108,15 +119,11 @@ impl Handler {
             response.headers_mut().insert(VARY, HeaderValue::from_static("Accept-Encoding"));
             return response;
         };
-        // Never later than the response's Date.
-        let last_modified = resource.last_modified.min(SystemTime::now());
-        let last_modified_value =
-            HeaderValue::from_str(&httpdate::fmt_http_date(last_modified)).expect("HTTP dates are ASCII");
         let outcome =
-            conditional::evaluate(request.method(), request.headers(), &variant.etag, last_modified);
+            conditional::evaluate(request.method(), request.headers(), &variant.etag, resource.last_modified);
         let mut builder = Response::builder()
             .header(ETAG, variant.etag.clone())
-            .header(LAST_MODIFIED, last_modified_value)
+            .header(LAST_MODIFIED, resource.last_modified_header.clone())
             .header(CACHE_CONTROL, cache_control);
         if resource.has_variants() {
             builder = builder.header(VARY, HeaderValue::from_static("Accept-Encoding"));

@@ -13,4 +13,4 @@ pub mod path;
 pub mod server;
 
 pub use handler::Shared;
-pub use server::{Limits, serve, shutdown_signal};
+pub use server::{Limits, bind, run};
