@@ -28,30 +28,16 @@ RSS_GOAL_MB=50
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 
-die() { echo "serve.sh: error: $*" >&2; exit 1; }
-log() { echo "==> $*" >&2; }
+SCRIPT=serve.sh
+# shellcheck source=benches/lib.sh
+source "$ROOT/benches/lib.sh"
 
 # --- tools -------------------------------------------------------------------
 need=()
 command -v wrk >/dev/null 2>&1 || need+=(wrk)
 command -v nginx >/dev/null 2>&1 || [[ -x /usr/sbin/nginx ]] || need+=(nginx)
 command -v curl >/dev/null 2>&1 || need+=(curl)
-if ((${#need[@]})); then
-  [[ $(id -u) -eq 0 ]] || die "missing ${need[*]}; install them (apt-get install -y ${need[*]})"
-  log "installing ${need[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  # Another apt may hold the lock (e.g. a provisioning job): wait for it,
-  # never kill it.
-  for attempt in $(seq 1 60); do
-    if apt-get -o DPkg::Lock::Timeout=60 update &&
-       apt-get -o DPkg::Lock::Timeout=60 install -y "${need[@]}"; then
-      break
-    fi
-    ((attempt < 60)) || die "apt-get install ${need[*]} failed"
-    log "apt-get failed (lock held?), retrying in 10 s ($attempt/60)"
-    sleep 10
-  done
-fi
+install_packages "${need[@]}"
 export PATH=$PATH:/usr/sbin:/sbin
 command -v wrk >/dev/null 2>&1 || die "wrk still missing"
 command -v nginx >/dev/null 2>&1 || die "nginx still missing"
