@@ -14,8 +14,9 @@ NOW=2200-01-01T00:00:00Z
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 
-die() { echo "build.sh: error: $*" >&2; exit 1; }
-log() { echo "==> $*" >&2; }
+SCRIPT=build.sh
+# shellcheck source=benches/lib.sh
+source "$ROOT/benches/lib.sh"
 
 # --- tools -------------------------------------------------------------------
 need=()
@@ -23,21 +24,7 @@ command -v hugo >/dev/null 2>&1 || need+=(hugo)
 command -v hyperfine >/dev/null 2>&1 || need+=(hyperfine)
 [[ -x /usr/bin/time ]] || need+=(time)
 command -v python3 >/dev/null 2>&1 || need+=(python3)
-if ((${#need[@]})); then
-  [[ $(id -u) -eq 0 ]] || die "missing ${need[*]}; install them (apt-get install -y ${need[*]})"
-  log "installing ${need[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  # Another apt may hold the lock (e.g. a provisioning job): wait for it.
-  for attempt in $(seq 1 60); do
-    if apt-get -o DPkg::Lock::Timeout=60 update &&
-       apt-get -o DPkg::Lock::Timeout=60 install -y "${need[@]}"; then
-      break
-    fi
-    ((attempt < 60)) || die "apt-get install ${need[*]} failed"
-    log "apt-get failed (lock held?), retrying in 10 s ($attempt/60)"
-    sleep 10
-  done
-fi
+install_packages "${need[@]}"
 command -v hugo >/dev/null 2>&1 || die "hugo still missing"
 command -v hyperfine >/dev/null 2>&1 || die "hyperfine still missing"
 [[ -x /usr/bin/time ]] || die "/usr/bin/time still missing"
