@@ -9,7 +9,7 @@ use clap::{Parser, Subcommand};
 use episodic::clock::Clock;
 use episodic::http::{self, Limits, Shared};
 use episodic::publish::{self, PublishError};
-use episodic::{Build, Diagnostic, emit, pipeline};
+use episodic::{Build, Diagnostic, pipeline};
 use jiff::Timestamp;
 use std::io::Write;
 use std::net::SocketAddr;
@@ -121,8 +121,7 @@ fn run(command: Command) -> Result<ExitCode> {
                 info!(out = %out.display(), "nothing was written: fix the errors above and build again");
                 return Ok(ExitCode::FAILURE);
             }
-            let encoded = emit::encode(&out, build.outputs.clone());
-            let written = emit::emit(&out, &encoded)
+            let (_, written) = publish::write(&build, &out)
                 .with_context(|| format!("writing the feeds to {}", out.display()))?;
             info!(
                 out = %out.display(),
@@ -158,6 +157,9 @@ fn serve(source: &Source, out: &Path, listen: SocketAddr, limits: Limits) -> Res
         );
     }
     info!(out = %out.display(), "built {}", summary(&build, now));
+    // The snapshot holds all that is served; the model would only weigh on
+    // memory (all rendered episodes) for as long as the server runs.
+    drop(build);
     let base_path = published.snapshot.base_path.clone();
     let shared = Arc::new(Shared {
         snapshot: Arc::new(ArcSwap::from_pointee(published.snapshot)),
@@ -166,7 +168,11 @@ fn serve(source: &Source, out: &Path, listen: SocketAddr, limits: Limits) -> Res
     });
     let workers = std::thread::available_parallelism().map_or(1, usize::from);
     let listeners = http::bind(listen, workers).with_context(|| format!("listening on {listen}"))?;
-    let address = listeners[0].local_addr().context("reading the listening address")?;
+    let address = listeners
+        .first()
+        .context("no listening socket")?
+        .local_addr()
+        .context("reading the listening address")?;
     info!(workers, "serving http://{address}{base_path}");
     // The address on stdout, alone, for scripts and tests to read.
     let mut stdout = std::io::stdout().lock();

@@ -31,12 +31,18 @@ pub fn publish(build: &Build, out: &Path, now: Timestamp) -> Result<Published, P
     let Some(catalog) = build.catalog.as_ref().filter(|_| !build.has_config_errors()) else {
         return Err(PublishError::Config);
     };
-    let encoded: Vec<Encoded> = emit::encode(out, build.outputs.clone());
-    let report = emit::emit(out, &encoded)?;
+    let (encoded, report) = write(build, out)?;
     let status = status(build, now);
     let site = &catalog.site;
     let snapshot = Snapshot::new(encoded, &report.modified, &site.base_url, site.cache_max_age, &status);
     Ok(Published { snapshot, report })
+}
+
+/// Writes `build`'s outputs and their compressed variants to `out`.
+pub fn write(build: &Build, out: &Path) -> Result<(Vec<Encoded>, EmitReport), EmitError> {
+    let encoded = emit::encode(out, build.outputs.clone());
+    let report = emit::emit(out, &encoded)?;
+    Ok((encoded, report))
 }
 
 fn status(build: &Build, now: Timestamp) -> Status {
