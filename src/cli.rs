@@ -1,4 +1,4 @@
-//! Command line: `episodic build` and `episodic check`.
+//! Command line: `episodic build`, `check` and `serve`.
 //!
 //! The only place besides `main` that reads the clock (`--now` overrides it,
 //! for reproducible builds) and the only place that prints diagnostics.
@@ -51,8 +51,8 @@ enum Command {
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: SocketAddr,
         /// Connections open at once; more wait their turn.
-        #[arg(long, default_value_t = Limits::default().max_connections)]
-        max_connections: usize,
+        #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+        max_connections: u32,
     },
 }
 
@@ -134,6 +134,7 @@ fn run(command: Command) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Serve { source, out, listen, max_connections } => {
+            let max_connections = within_open_file_limit(max_connections as usize);
             serve(&source, &out, listen, Limits { max_connections, ..Limits::default() })
         }
     }
@@ -181,6 +182,25 @@ fn serve(source: &Source, out: &Path, listen: SocketAddr, limits: Limits) -> Res
     drop(stdout);
     http::run(listeners, shared, limits).context("serving")?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Raises the soft limit on open files to the hard one, and keeps the
+/// connection cap under it: at the usual soft limit of 1,024, accept would
+/// fail with EMFILE long before a cap of 10,000 could take effect.
+fn within_open_file_limit(wanted: usize) -> usize {
+    use nix::sys::resource::{Resource, getrlimit, setrlimit};
+    let Ok((soft, hard)) = getrlimit(Resource::RLIMIT_NOFILE) else { return wanted };
+    let soft = if setrlimit(Resource::RLIMIT_NOFILE, hard, hard).is_ok() { hard } else { soft };
+    // Room for listeners, the content files a build opens, logs.
+    let usable = usize::try_from(soft).unwrap_or(usize::MAX).saturating_sub(128).max(1);
+    if wanted > usable {
+        tracing::warn!(
+            wanted,
+            usable,
+            "fewer files may be open than connections were asked for; capping connections"
+        );
+    }
+    wanted.min(usable)
 }
 
 /// Prints every diagnostic, then a count, to stderr.

@@ -31,8 +31,7 @@ pub struct Variant {
 #[derive(Debug)]
 pub struct Resource {
     pub content_type: HeaderValue,
-    /// When the bytes last changed, to the second (HTTP dates have no more),
-    /// and never after the snapshot was made, so never after a response's Date.
+    /// When the bytes last changed, to the second (HTTP dates have no more).
     pub last_modified: SystemTime,
     /// The same, as the header value, formatted once.
     pub last_modified_header: HeaderValue,

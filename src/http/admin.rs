@@ -16,8 +16,9 @@ pub fn is_allowed(peer: SocketAddr, headers: &HeaderMap, token: Option<&str>) ->
     let presented = headers
         .get(AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim);
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim());
     if let (Some(token), Some(presented)) = (token, presented)
         && bool::from(token.as_bytes().ct_eq(presented.as_bytes()))
     {
@@ -44,6 +45,8 @@ mod tests {
         assert!(!is_allowed(local, &headers, None));
         headers.insert(AUTHORIZATION, HeaderValue::from_static("Bearer s3cret"));
         assert!(is_allowed(local, &headers, Some("s3cret")));
+        assert!(is_allowed(remote, &headers, Some("s3cret")));
+        headers.insert(AUTHORIZATION, HeaderValue::from_static("bearer s3cret"));
         assert!(is_allowed(remote, &headers, Some("s3cret")));
         assert!(!is_allowed(remote, &headers, Some("other")));
         assert!(!is_allowed(remote, &headers, None));

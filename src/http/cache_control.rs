@@ -24,8 +24,11 @@ pub fn header(max_age: u32, changes_at: Option<Timestamp>, now: Timestamp) -> He
         let seconds = (nanos + 999_999_999).div_euclid(1_000_000_000);
         u32::try_from(seconds.max(i128::from(FLOOR))).unwrap_or(u32::MAX)
     });
+    // A cache may serve a stale copy for max-age + stale-while-revalidate:
+    // that whole span must end before the scheduled change.
     match until_change {
-        Some(seconds) if seconds < max_age => {
+        Some(seconds) if seconds < max_age.saturating_add(STALE_WHILE_REVALIDATE) => {
+            let seconds = seconds.min(max_age);
             let value = format!("public, max-age={seconds}, stale-if-error={STALE_IF_ERROR}");
             HeaderValue::from_str(&value).expect("ASCII digits and words")
         }
@@ -65,6 +68,11 @@ mod tests {
         let long = "public, max-age=300, stale-while-revalidate=60, stale-if-error=86400";
         assert_eq!(header(300, None, now), long);
         assert_eq!(header(300, Some(at("2026-11-30T02:00:00Z")), now), long);
+        // Due in 330 s: max-age 300 would do, but not with 60 s more of stale.
+        assert_eq!(
+            header(300, Some(at("2026-11-30T01:05:20.2Z")), now),
+            "public, max-age=300, stale-if-error=86400"
+        );
         assert_eq!(
             header(300, Some(at("2026-11-30T01:00:00Z")), now),
             "public, max-age=10, stale-if-error=86400"

@@ -107,8 +107,15 @@ fn trim_start(bytes: &[u8], skip: impl Fn(u8) -> bool) -> &[u8] {
     &bytes[start..]
 }
 
+/// A date header with exactly one valid value; anything else is ignored,
+/// as RFC 9110 §13.1.3 and §13.1.4 require.
 fn date(headers: &HeaderMap, name: hyper::header::HeaderName) -> Option<SystemTime> {
-    httpdate::parse_http_date(headers.get(name)?.to_str().ok()?).ok()
+    let mut values = headers.get_all(name).iter();
+    let value = values.next()?;
+    if values.next().is_some() {
+        return None;
+    }
+    httpdate::parse_http_date(value.to_str().ok()?).ok()
 }
 
 #[cfg(test)]
@@ -164,6 +171,10 @@ mod tests {
         );
         assert_eq!(outcome(Method::GET, &[("if-modified-since", earlier)]), Proceed);
         assert_eq!(outcome(Method::GET, &[("if-modified-since", "yesterday")]), Proceed);
+        assert_eq!(
+            outcome(Method::GET, &[("if-modified-since", later), ("if-modified-since", later)]),
+            Proceed
+        );
     }
 
     #[test]
