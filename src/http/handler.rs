@@ -4,6 +4,7 @@
 //! encoding (406) → preconditions (304, 412) → 200. Every step reads
 //! values made at build time; nothing here allocates per byte served.
 
+use super::connection::Activity;
 use super::{admin, cache_control, conditional, encoding, path};
 use crate::clock::Clock;
 use crate::compress::Encoding;
@@ -21,9 +22,7 @@ use std::convert::Infallible;
 use std::future::Ready;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
-use tokio::sync::Notify;
 use tracing::{Level, info};
 
 /// What every connection shares.
@@ -38,24 +37,17 @@ pub struct Shared {
 pub struct Handler {
     shared: Arc<Shared>,
     peer: SocketAddr,
-    /// Told when a request's headers first arrive, so the connection's
-    /// first-request deadline can be lifted.
-    pub(super) request_seen: Arc<Notify>,
-    request_seen_once: Arc<AtomicBool>,
+    /// Counts requests, so the connection's watchdog sees progress.
+    activity: Arc<Activity>,
 }
 
 impl Handler {
-    pub fn new(shared: Arc<Shared>, peer: SocketAddr) -> Self {
-        Handler {
-            shared,
-            peer,
-            request_seen: Arc::new(Notify::new()),
-            request_seen_once: Arc::new(AtomicBool::new(false)),
-        }
+    pub fn new(shared: Arc<Shared>, peer: SocketAddr, activity: Arc<Activity>) -> Self {
+        Handler { shared, peer, activity }
     }
 }
 
-type Body = Full<Bytes>;
+pub type Body = Full<Bytes>;
 
 impl hyper::service::Service<Request<Incoming>> for Handler {
     type Response = Response<Body>;
@@ -63,9 +55,7 @@ impl hyper::service::Service<Request<Incoming>> for Handler {
     type Future = Ready<Result<Response<Body>, Infallible>>;
 
     fn call(&self, request: Request<Incoming>) -> Self::Future {
-        if !self.request_seen_once.swap(true, Ordering::Relaxed) {
-            self.request_seen.notify_one();
-        }
+        self.activity.request();
         if !tracing::enabled!(target: "episodic::access", Level::INFO) {
             return std::future::ready(Ok(self.respond(&request)));
         }

@@ -7,6 +7,7 @@
 pub mod admin;
 pub mod cache_control;
 pub mod conditional;
+pub mod connection;
 pub mod encoding;
 pub mod handler;
 pub mod path;

@@ -149,6 +149,26 @@ pub fn request_h2(addr: SocketAddr, path: &str, headers: &[(&str, &str)]) -> Rep
     })
 }
 
+/// Makes one HTTP/2 request, then stays quiet; returns when the server
+/// closed the connection (panics after `limit`).
+pub fn h2_time_until_closed(addr: SocketAddr, path: &str, limit: Duration) -> Duration {
+    runtime().block_on(async {
+        let stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+        let (mut sender, connection) =
+            hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(stream))
+                .await
+                .expect("h2");
+        let connection = tokio::spawn(connection);
+        let mut request = build(Method::GET, path, &[]);
+        *request.uri_mut() = format!("http://{addr}{path}").parse().expect("uri");
+        let response = sender.send_request(request).await.expect("response");
+        assert_eq!(read(response).await.status, 200);
+        let started = Instant::now();
+        tokio::time::timeout(limit, connection).await.expect("the quiet h2 connection was kept open").ok();
+        started.elapsed()
+    })
+}
+
 fn build(method: Method, path: &str, headers: &[(&str, &str)]) -> Request<Empty<Bytes>> {
     let mut builder = Request::builder().method(method).uri(path).header("host", "127.0.0.1");
     for (name, value) in headers {
