@@ -174,13 +174,14 @@ fn serve(source: &Source, out: &Path, listen: SocketAddr, limits: Limits) -> Res
         .context("no listening socket")?
         .local_addr()
         .context("reading the listening address")?;
-    info!(workers, "serving http://{address}{base_path}");
-    // The address on stdout, alone, for scripts and tests to read.
-    let mut stdout = std::io::stdout().lock();
-    writeln!(stdout, "http://{address}{base_path}")?;
-    stdout.flush()?;
-    drop(stdout);
-    http::run(listeners, shared, limits).context("serving")?;
+    let ready = || {
+        info!(workers, "serving http://{address}{base_path}");
+        // The address on stdout, alone, for scripts and tests to read.
+        let mut stdout = std::io::stdout().lock();
+        writeln!(stdout, "http://{address}{base_path}")?;
+        stdout.flush()
+    };
+    http::run(listeners, shared, limits, ready).context("serving")?;
     Ok(ExitCode::SUCCESS)
 }
 

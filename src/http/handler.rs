@@ -66,7 +66,12 @@ impl hyper::service::Service<Request<Incoming>> for Handler {
             method = %request.method(),
             path = %request.uri().path(),
             status = response.status().as_u16(),
-            bytes = response.headers().get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()).unwrap_or("0"),
+            // What goes on the wire: HEAD sends headers only.
+            bytes = if request.method() == Method::HEAD {
+                "0"
+            } else {
+                response.headers().get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()).unwrap_or("0")
+            },
             micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
             user_agent = request.headers().get(USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("-"),
         );

@@ -75,7 +75,18 @@ pub fn bind(addr: SocketAddr, count: usize) -> io::Result<Vec<std::net::TcpListe
 
 /// Serves on every listener, one thread each, until SIGINT/SIGTERM; then
 /// lets in-flight responses finish (up to `limits.shutdown_grace`).
-pub fn run(listeners: Vec<std::net::TcpListener>, shared: Arc<Shared>, limits: Limits) -> io::Result<()> {
+/// `ready` runs once the signals are handled and the workers started.
+pub fn run(
+    listeners: Vec<std::net::TcpListener>,
+    shared: Arc<Shared>,
+    limits: Limits,
+    ready: impl FnOnce() -> io::Result<()>,
+) -> io::Result<()> {
+    let signals = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let mut stop_signals = {
+        let _context = signals.enter();
+        StopSignals::register()?
+    };
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let open = Arc::new(Semaphore::new(limits.max_connections));
     let workers: Vec<_> = listeners
@@ -97,8 +108,8 @@ pub fn run(listeners: Vec<std::net::TcpListener>, shared: Arc<Shared>, limits: L
             })
         })
         .collect::<io::Result<_>>()?;
-    let signals = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-    signals.block_on(shutdown_signal());
+    ready()?;
+    signals.block_on(stop_signals.recv());
     let _ = stop.send(true);
     for worker in workers {
         worker.join().map_err(|_| io::Error::other("an HTTP worker thread panicked"))??;
@@ -189,26 +200,37 @@ async fn handle_accept_error(error: io::Error) {
     tokio::time::sleep(Duration::from_millis(100)).await;
 }
 
-/// Resolves on SIGINT or SIGTERM.
-async fn shutdown_signal() {
-    let interrupt = tokio::signal::ctrl_c();
+/// SIGINT and SIGTERM, listened for from before the server says it is
+/// ready, so a supervisor's early SIGTERM is a clean stop, not a kill.
+struct StopSignals {
     #[cfg(unix)]
-    {
-        let mut terminate = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(signal) => signal,
-            Err(error) => {
-                warn!(%error, "cannot listen for SIGTERM; only Ctrl-C will stop the server");
-                let _ = interrupt.await;
-                return;
-            }
-        };
-        tokio::select! {
-            _ = interrupt => info!("received SIGINT"),
-            _ = terminate.recv() => info!("received SIGTERM"),
+    interrupt: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    terminate: tokio::signal::unix::Signal,
+}
+
+impl StopSignals {
+    /// Must run inside a runtime context.
+    fn register() -> io::Result<Self> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Ok(StopSignals {
+                interrupt: signal(SignalKind::interrupt())?,
+                terminate: signal(SignalKind::terminate())?,
+            })
         }
+        #[cfg(not(unix))]
+        Ok(StopSignals {})
     }
-    #[cfg(not(unix))]
-    {
-        let _ = interrupt.await;
+
+    async fn recv(&mut self) {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = self.interrupt.recv() => info!("received SIGINT"),
+            _ = self.terminate.recv() => info!("received SIGTERM"),
+        }
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
     }
 }

@@ -218,3 +218,10 @@ fn shutdown_finishes_the_response_in_flight_and_exits_zero() {
     assert_eq!(server.terminate(), Some(0));
     assert!(signalled.elapsed() < Duration::from_secs(10), "shutdown took {:?}", signalled.elapsed());
 }
+
+#[test]
+fn sigterm_right_after_startup_is_a_clean_stop() {
+    let f = site();
+    let server = Server::start(&f, NOW, &[]);
+    assert_eq!(server.terminate(), Some(0));
+}
