@@ -29,6 +29,21 @@ fn time_until_closed(mut stream: TcpStream, limit: Duration) -> Duration {
     }
 }
 
+/// Sends `request` one byte a second (a request that would otherwise be
+/// valid) and returns when the server closed the connection. Bounded: stops
+/// writing after 15 bytes or once the server closed.
+fn trickle_until_closed(mut stream: TcpStream, request: &[u8]) -> Duration {
+    let watcher = stream.try_clone().unwrap();
+    let closed = std::thread::spawn(move || time_until_closed(watcher, Duration::from_secs(13)));
+    for byte in request.iter().take(15) {
+        if closed.is_finished() || stream.write_all(&[*byte]).is_err() {
+            break;
+        }
+        std::thread::sleep(Duration::from_secs(1));
+    }
+    closed.join().unwrap()
+}
+
 #[test]
 fn stalled_clients_are_cut_off_within_ten_seconds() {
     let f = site();
@@ -43,18 +58,7 @@ fn stalled_clients_are_cut_off_within_ten_seconds() {
         time_until_closed(stream, Duration::from_secs(13))
     });
     let trickle = std::thread::spawn(move || {
-        let mut stream = TcpStream::connect(addr).unwrap();
-        let watcher = stream.try_clone().unwrap();
-        let closed = std::thread::spawn(move || time_until_closed(watcher, Duration::from_secs(13)));
-        // One byte a second of a request that would otherwise be valid;
-        // bounded: stops by itself after 15 bytes or once the server closed.
-        for byte in b"GET /s/rss.xml HTTP/1.1\r\nHost: x\r\n".iter().take(15) {
-            if closed.is_finished() || stream.write_all(&[*byte]).is_err() {
-                break;
-            }
-            std::thread::sleep(Duration::from_secs(1));
-        }
-        closed.join().unwrap()
+        trickle_until_closed(TcpStream::connect(addr).unwrap(), b"GET /s/rss.xml HTTP/1.1\r\nHost: x\r\n")
     });
     for (name, handle) in
         [("silent", silent), ("h2 preface then silent", h2_silent), ("one byte a second", trickle)]
@@ -76,15 +80,7 @@ fn a_slow_second_request_on_a_kept_alive_connection_is_cut_off() {
     let mut head = [0u8; 12];
     stream.read_exact(&mut head).unwrap();
     assert_eq!(&head, b"HTTP/1.1 200");
-    let watcher = stream.try_clone().unwrap();
-    let closed = std::thread::spawn(move || time_until_closed(watcher, Duration::from_secs(13)));
-    for byte in b"GET /s/atom.xml HTTP/1.1\r\nHost: x\r\n".iter().take(15) {
-        if closed.is_finished() || stream.write_all(&[*byte]).is_err() {
-            break;
-        }
-        std::thread::sleep(Duration::from_secs(1));
-    }
-    let elapsed = closed.join().unwrap();
+    let elapsed = trickle_until_closed(stream, b"GET /s/atom.xml HTTP/1.1\r\nHost: x\r\n");
     assert!(elapsed <= Duration::from_secs(10), "closed after {elapsed:?}");
 }
 

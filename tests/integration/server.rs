@@ -136,15 +136,9 @@ pub fn request(addr: SocketAddr, method: Method, path: &str, headers: &[(&str, &
 /// One request over HTTP/2 with prior knowledge (h2c).
 pub fn request_h2(addr: SocketAddr, path: &str, headers: &[(&str, &str)]) -> Reply {
     runtime().block_on(async {
-        let stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
-        let (mut sender, connection) =
-            hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(stream))
-                .await
-                .expect("h2");
+        let (mut sender, connection) = h2_connect(addr).await;
         tokio::spawn(connection);
-        let mut request = build(Method::GET, path, headers);
-        *request.uri_mut() = format!("http://{addr}{path}").parse().expect("uri");
-        let response = sender.send_request(request).await.expect("response");
+        let response = sender.send_request(h2_request(addr, path, headers)).await.expect("response");
         read(response).await
     })
 }
@@ -153,20 +147,30 @@ pub fn request_h2(addr: SocketAddr, path: &str, headers: &[(&str, &str)]) -> Rep
 /// closed the connection (panics after `limit`).
 pub fn h2_time_until_closed(addr: SocketAddr, path: &str, limit: Duration) -> Duration {
     runtime().block_on(async {
-        let stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
-        let (mut sender, connection) =
-            hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(stream))
-                .await
-                .expect("h2");
+        let (mut sender, connection) = h2_connect(addr).await;
         let connection = tokio::spawn(connection);
-        let mut request = build(Method::GET, path, &[]);
-        *request.uri_mut() = format!("http://{addr}{path}").parse().expect("uri");
-        let response = sender.send_request(request).await.expect("response");
+        let response = sender.send_request(h2_request(addr, path, &[])).await.expect("response");
         assert_eq!(read(response).await.status, 200);
         let started = Instant::now();
         tokio::time::timeout(limit, connection).await.expect("the quiet h2 connection was kept open").ok();
         started.elapsed()
     })
+}
+
+type H2Sender = hyper::client::conn::http2::SendRequest<Empty<Bytes>>;
+type H2Connection =
+    hyper::client::conn::http2::Connection<TokioIo<tokio::net::TcpStream>, Empty<Bytes>, TokioExecutor>;
+
+async fn h2_connect(addr: SocketAddr) -> (H2Sender, H2Connection) {
+    let stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(stream)).await.expect("h2")
+}
+
+/// HTTP/2 requests carry the full URI (`:authority`, `:scheme`).
+fn h2_request(addr: SocketAddr, path: &str, headers: &[(&str, &str)]) -> Request<Empty<Bytes>> {
+    let mut request = build(Method::GET, path, headers);
+    *request.uri_mut() = format!("http://{addr}{path}").parse().expect("uri");
+    request
 }
 
 fn build(method: Method, path: &str, headers: &[(&str, &str)]) -> Request<Empty<Bytes>> {
