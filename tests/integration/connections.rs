@@ -94,8 +94,10 @@ fn an_http2_connection_that_goes_quiet_is_closed() {
     assert!(elapsed <= Duration::from_secs(20), "closed after {elapsed:?}");
 }
 
-#[test]
-fn a_client_that_stops_reading_is_cut_off() {
+/// A server with a 32 MiB asset (more than loopback socket buffers hold, so
+/// its response is still being written for a while) and a connection that
+/// has asked for it.
+fn start_big_download() -> (Fixture, Server, Vec<u8>, TcpStream) {
     let f = site();
     let big: Vec<u8> = (0..32 * 1024 * 1024).map(|i: u32| (i % 251) as u8).collect();
     f.write_bytes("s/big.bin", &big);
@@ -103,6 +105,12 @@ fn a_client_that_stops_reading_is_cut_off() {
     let server = Server::start(&f, NOW, &[]);
     let mut stream = TcpStream::connect(server.addr).unwrap();
     stream.write_all(b"GET /s/big.bin HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    (f, server, big, stream)
+}
+
+#[test]
+fn a_client_that_stops_reading_is_cut_off() {
+    let (_f, server, big, mut stream) = start_big_download();
     // Read nothing for a while: the server's writes stall on full buffers.
     std::thread::sleep(Duration::from_secs(30));
     stream.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
@@ -186,15 +194,7 @@ fn connections_past_the_cap_wait_for_a_free_slot() {
 
 #[test]
 fn shutdown_finishes_the_response_in_flight_and_exits_zero() {
-    let f = site();
-    // 32 MiB: more than loopback socket buffers hold, so the response is
-    // still being written when the signal arrives.
-    let big: Vec<u8> = (0..32 * 1024 * 1024).map(|i: u32| (i % 251) as u8).collect();
-    f.write_bytes("s/big.bin", &big);
-    f.write("s/02.md", &episode("Big", "2026-11-09T10:00:00", "", "[download](big.bin)"));
-    let server = Server::start(&f, NOW, &[]);
-    let mut stream = TcpStream::connect(server.addr).unwrap();
-    stream.write_all(b"GET /s/big.bin HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    let (_f, server, big, mut stream) = start_big_download();
     stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     let mut received = vec![0u8; 64 * 1024];
     stream.read_exact(&mut received).unwrap();
