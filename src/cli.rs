@@ -4,18 +4,20 @@
 //! for reproducible builds) and the only place that prints diagnostics.
 
 use anyhow::{Context, Result, bail};
-use arc_swap::ArcSwap;
 use clap::{Parser, Subcommand};
 use episodic::clock::Clock;
 use episodic::http::{self, Limits, Shared};
-use episodic::publish::{self, PublishError};
-use episodic::{Build, Diagnostic, pipeline};
+use episodic::live::Live;
+use episodic::pipeline::{Changes, Pipeline};
+use episodic::publish::{self, PublishError, Publisher};
+use episodic::{Build, Diagnostic, pipeline, watch};
 use jiff::Timestamp;
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::SystemTime;
 use tracing::info;
 
 #[derive(Parser)]
@@ -53,7 +55,29 @@ enum Command {
         /// Connections open at once; more wait their turn.
         #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
         max_connections: u32,
+        /// How edits to the content folder are noticed: file events, polling
+        /// (for network filesystems), or not at all (scheduled episodes still
+        /// go live on time).
+        #[arg(long, value_enum, default_value_t = Watching::Events)]
+        watch: Watching,
     },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Watching {
+    Events,
+    Polling,
+    Off,
+}
+
+impl Watching {
+    fn mode(self) -> Option<watch::Mode> {
+        match self {
+            Watching::Events => Some(watch::Mode::Events),
+            Watching::Polling => Some(watch::Mode::Polling),
+            Watching::Off => None,
+        }
+    }
 }
 
 #[derive(clap::Args)]
@@ -121,7 +145,7 @@ fn run(command: Command) -> Result<ExitCode> {
                 info!(out = %out.display(), "nothing was written: fix the errors above and build again");
                 return Ok(ExitCode::FAILURE);
             }
-            let (_, written) = publish::write(&build, &out)
+            let written = publish::write(&build, &out)
                 .with_context(|| format!("writing the feeds to {}", out.display()))?;
             info!(
                 out = %out.display(),
@@ -133,37 +157,44 @@ fn run(command: Command) -> Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
-        Command::Serve { source, out, listen, max_connections } => {
+        Command::Serve { source, out, listen, max_connections, watch } => {
             let max_connections = within_open_file_limit(max_connections as usize);
-            serve(&source, &out, listen, Limits { max_connections, ..Limits::default() })
+            serve(&source, &out, listen, Limits { max_connections, ..Limits::default() }, watch.mode())
         }
     }
 }
 
-fn serve(source: &Source, out: &Path, listen: SocketAddr, limits: Limits) -> Result<ExitCode> {
+fn serve(
+    source: &Source,
+    out: &Path,
+    listen: SocketAddr,
+    limits: Limits,
+    watching: Option<watch::Mode>,
+) -> Result<ExitCode> {
     let clock = source.clock();
     let now = clock.now();
-    let build = pipeline::build(&source.content, now);
+    let mut pipeline = Pipeline::new(&source.content);
+    let build = pipeline.update(&Changes::Everything, now);
     report(&build)?;
-    let published = match publish::publish(&build, out, now) {
-        Ok(published) => published,
+    let publisher = match Publisher::start(out, &build, SystemTime::now()) {
+        Ok((publisher, _)) => publisher,
         Err(PublishError::Config) => {
-            bail!("cannot serve until the errors in site.toml or series.toml above are fixed")
+            bail!("cannot serve until the errors in site.toml above are fixed")
         }
         Err(error) => return Err(error).with_context(|| format!("writing the feeds to {}", out.display())),
     };
     if build.has_errors() {
         tracing::warn!(
-            "serving without the episodes that have errors (listed above and at /_episodic/status)"
+            "serving without the episodes and series that have errors (listed above and at /_episodic/status)"
         );
     }
     info!(out = %out.display(), "built {}", summary(&build, now));
-    // The snapshot holds all that is served; the model would only weigh on
-    // memory (all rendered episodes) for as long as the server runs.
+    let live = Live::new(pipeline, publisher, &build, clock, watching);
     drop(build);
-    let base_path = published.snapshot.base_path.clone();
+    let snapshot = live.snapshot();
+    let base_path = snapshot.load().base_path.clone();
     let shared = Arc::new(Shared {
-        snapshot: Arc::new(ArcSwap::from_pointee(published.snapshot)),
+        snapshot,
         admin_token: std::env::var(http::admin::TOKEN_VARIABLE).ok().filter(|t| !t.is_empty()),
         clock,
     });
@@ -174,6 +205,7 @@ fn serve(source: &Source, out: &Path, listen: SocketAddr, limits: Limits) -> Res
         .context("no listening socket")?
         .local_addr()
         .context("reading the listening address")?;
+    let live = live.spawn().context("starting the rebuild thread")?;
     let ready = || {
         info!(workers, "serving http://{address}{base_path}");
         // The address on stdout, alone, for scripts and tests to read.
@@ -181,7 +213,9 @@ fn serve(source: &Source, out: &Path, listen: SocketAddr, limits: Limits) -> Res
         writeln!(stdout, "http://{address}{base_path}")?;
         stdout.flush()
     };
-    http::run(listeners, shared, limits, ready).context("serving")?;
+    let served = http::run(listeners, shared, limits, ready).context("serving");
+    live.stop();
+    served?;
     Ok(ExitCode::SUCCESS)
 }
 

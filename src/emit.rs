@@ -15,10 +15,11 @@
 //! with it; [`encode`] reuses them when the output is unchanged, so a
 //! restart does not compress again.
 
-use crate::compress::{self, Encoded, Encoding};
+use crate::compress::{self, Effort, Encoded, Encoding};
 use crate::render::{Output, OutputKind};
+use bytes::Bytes;
 use rayon::prelude::*;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -41,22 +42,25 @@ pub struct EmitReport {
     pub written: usize,
     pub unchanged: usize,
     pub removed: usize,
-    /// Each output's mtime after the emit: when its bytes last changed.
-    pub modified: BTreeMap<String, SystemTime>,
 }
 
-/// Pairs each output with its compressed variants, read back from `out`
-/// when the output's bytes are unchanged there (and the last emit listed the
-/// variant), compressed afresh otherwise. Outputs are independent, so they
-/// are done in parallel.
+/// Pairs each output with its best compressed variants, read back from
+/// `out` when the output's bytes are unchanged there (and the last emit
+/// listed the variant), with that file's mtime as when they last changed;
+/// compressed afresh otherwise. Outputs are independent, so they are done
+/// in parallel.
 pub fn encode(out: &Path, outputs: Vec<Output>) -> Vec<Encoded> {
     let listed: BTreeSet<String> = read_manifest(out).into_iter().collect();
     outputs
         .into_par_iter()
-        .map(|output| {
-            let variants =
-                reuse_variants(out, &output, &listed).unwrap_or_else(|| compress::variants(&output));
-            Encoded { output, variants }
+        .map(|output| match reuse_variants(out, &output, &listed) {
+            Some((variants, modified)) => {
+                Encoded { output, variants, effort: Effort::Best, last_modified: Some(modified) }
+            }
+            None => {
+                let variants = compress::variants(&output, Effort::Best);
+                Encoded { output, variants, effort: Effort::Best, last_modified: None }
+            }
         })
         .collect()
 }
@@ -65,28 +69,30 @@ fn io_error(path: &Path) -> impl FnOnce(io::Error) -> EmitError + '_ {
     move |source| EmitError::Io { path: path.to_path_buf(), source }
 }
 
-/// The variants the last emit wrote for `output`, if its bytes are the same
-/// now. The manifest says which variants there were (one that was not
-/// smaller than its source was not written); a listed one that cannot be
-/// read, or none listed for a compressible output (too small to gain, or
-/// written before variants existed: cheap either way), means compressing
-/// afresh.
+/// The variants the last emit wrote for `output` and the file's mtime, if
+/// its bytes are the same now. The manifest says which variants there were
+/// (one that was not smaller than its source was not written); a listed one
+/// that cannot be read, or none listed for a compressible output (too small
+/// to gain, or written before variants existed: cheap either way), means
+/// compressing afresh.
 fn reuse_variants(
     out: &Path,
     output: &Output,
     listed: &BTreeSet<String>,
-) -> Option<Vec<(Encoding, Vec<u8>)>> {
-    if !listed.contains(&output.path) || fs::read(out.join(&output.path)).ok()? != output.bytes {
+) -> Option<(Vec<(Encoding, Bytes)>, SystemTime)> {
+    let path = out.join(&output.path);
+    if !listed.contains(&output.path) || output.bytes != fs::read(&path).ok()? {
         return None;
     }
+    let modified = fs::metadata(&path).and_then(|m| m.modified()).ok()?;
     let mut variants = Vec::new();
     for encoding in Encoding::COMPRESSED {
         let name = format!("{}{}", output.path, encoding.file_suffix());
         if listed.contains(&name) {
-            variants.push((encoding, fs::read(out.join(&name)).ok()?));
+            variants.push((encoding, Bytes::from(fs::read(out.join(&name)).ok()?)));
         }
     }
-    (variants.is_empty() != compress::is_compressible(output)).then_some(variants)
+    (variants.is_empty() != compress::is_compressible(output)).then_some((variants, modified))
 }
 
 /// One file to write: an output or one of its variants.
@@ -94,22 +100,25 @@ struct File<'a> {
     path: String,
     bytes: &'a [u8],
     kind: OutputKind,
+    modified: Option<SystemTime>,
 }
 
 fn files(encoded: &[Encoded]) -> Vec<File<'_>> {
     let mut files = Vec::with_capacity(encoded.len() * 4);
-    for Encoded { output, variants } in encoded {
-        files.push(File { path: output.path.clone(), bytes: &output.bytes, kind: output.kind });
+    for Encoded { output, variants, last_modified: modified, .. } in encoded {
+        let modified = *modified;
+        files.push(File { path: output.path.clone(), bytes: &output.bytes, kind: output.kind, modified });
         for (encoding, bytes) in variants {
             let path = format!("{}{}", output.path, encoding.file_suffix());
-            files.push(File { path, bytes, kind: output.kind });
+            files.push(File { path, bytes, kind: output.kind, modified });
         }
     }
     files
 }
 
 /// Makes `out` hold exactly `encoded` and their variants (plus files
-/// episodic never wrote).
+/// episodic never wrote), each with its `last_modified` as mtime when given
+/// (so that a restart serves the Last-Modified clients already saw).
 pub fn emit(out: &Path, encoded: &[Encoded]) -> Result<EmitReport, EmitError> {
     let outputs = files(encoded);
     for output in &outputs {
@@ -129,10 +138,13 @@ pub fn emit(out: &Path, encoded: &[Encoded]) -> Result<EmitReport, EmitError> {
         let target = out.join(&output.path);
         if fs::read(&target).is_ok_and(|existing| existing == output.bytes) {
             report.unchanged += 1;
+            if let Some(modified) = output.modified {
+                set_modified(&target, modified);
+            }
             continue;
         }
         let staged = staging.path().join(&output.path);
-        write_synced(&staged, output.bytes)?;
+        write_synced(&staged, output.bytes, output.modified)?;
         changed.push((staged, target, output.kind));
     }
 
@@ -167,11 +179,6 @@ pub fn emit(out: &Path, encoded: &[Encoded]) -> Result<EmitReport, EmitError> {
     for dir in touched_dirs {
         sync_dir(&dir);
     }
-    for Encoded { output, .. } in encoded {
-        let path = out.join(&output.path);
-        let modified = fs::metadata(&path).and_then(|m| m.modified()).map_err(io_error(&path))?;
-        report.modified.insert(output.path.clone(), modified);
-    }
     Ok(report)
 }
 
@@ -185,13 +192,24 @@ fn check_relative(path: &str) -> Result<(), EmitError> {
     if bad { Err(EmitError::UnsafePath(path.to_owned())) } else { Ok(()) }
 }
 
-fn write_synced(path: &Path, bytes: &[u8]) -> Result<(), EmitError> {
+fn write_synced(path: &Path, bytes: &[u8], modified: Option<SystemTime>) -> Result<(), EmitError> {
     if let Some(dir) = path.parent() {
         fs::create_dir_all(dir).map_err(io_error(dir))?;
     }
     let mut file = fs::File::create(path).map_err(io_error(path))?;
     file.write_all(bytes).map_err(io_error(path))?;
+    if let Some(modified) = modified {
+        file.set_modified(modified).map_err(io_error(path))?;
+    }
     file.sync_all().map_err(io_error(path))
+}
+
+/// Best effort: the mtime only carries Last-Modified across restarts.
+fn set_modified(path: &Path, modified: SystemTime) {
+    let needed = fs::metadata(path).and_then(|m| m.modified()).is_ok_and(|m| m != modified);
+    if needed && let Ok(file) = fs::File::options().write(true).open(path) {
+        let _ = file.set_modified(modified);
+    }
 }
 
 fn read_manifest(out: &Path) -> Vec<String> {
@@ -211,7 +229,7 @@ fn write_manifest(out: &Path, staging: &Path, paths: &BTreeSet<&str>) -> Result<
         return Ok(());
     }
     let staged = staging.join(MANIFEST);
-    write_synced(&staged, text.as_bytes())?;
+    write_synced(&staged, text.as_bytes(), None)?;
     fs::rename(&staged, &target).map_err(io_error(&target))
 }
 

@@ -3,8 +3,12 @@
 //! Data flows one way: `content` (disk → raw front matter and Markdown) →
 //! `model` (validated site, series and episodes; no I/O, no clock) →
 //! `render` (model → RSS 2.0, Atom 1.0, JSON Feed 1.1 bytes) → `emit`
-//! (bytes → feeds/, atomically). `pipeline` is the driver that runs them for
-//! a content folder and a given `now`; only the binary reads the clock.
+//! (bytes → feeds/, atomically) and `snapshot` (bytes → what `http` serves
+//! from memory). `pipeline` runs the layers for a content folder and a given
+//! `now`, keeping what it read so that a rebuild re-reads only what changed;
+//! `publish` turns builds into snapshots and files. `live` drives it all
+//! while serving: `watch` reports edits, and it sleeps until the next
+//! scheduled episode. Only `clock`, `live` and the binary read the time.
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
 
 pub mod clock;
@@ -13,12 +17,13 @@ pub mod content;
 pub mod diagnostic;
 pub mod emit;
 pub mod http;
-
+pub mod live;
 pub mod model;
 pub mod pipeline;
 pub mod publish;
 pub mod render;
 pub mod snapshot;
+pub mod watch;
 
 pub use diagnostic::{Diagnostic, Severity};
 pub use pipeline::{Build, build};

@@ -1,55 +1,215 @@
-//! A build → feeds/ on disk and a [`Snapshot`] in memory, made from the same
-//! encoded bytes: compressed once, written only where changed, and each
-//! resource's Last-Modified read back from its file (which moves only when
-//! its bytes do, so it survives restarts and identical rebuilds).
+//! Builds → what is served (a [`Snapshot`]) and what is on disk (feeds/),
+//! made from the same bytes.
+//!
+//! A [`Publisher`] remembers what it serves, so each build costs only what
+//! changed: an unchanged output keeps its resource (bytes, variants, ETags,
+//! Last-Modified) as it was. A changed one is served at once with quick
+//! compressed variants; [`Publisher::finish`] replaces them with the best
+//! ones and brings feeds/ up to date once edits pause. Last-Modified is when
+//! the bytes last changed: kept in memory, written as each file's mtime, and
+//! read back from there after a restart.
 
-use crate::compress::Encoded;
+use crate::compress::{self, Effort, Encoded, Encoding};
 use crate::emit::{self, EmitError, EmitReport};
+use crate::model::Catalog;
 use crate::pipeline::Build;
-use crate::render::OutputKind;
-use crate::snapshot::{Snapshot, Status, StatusError};
+use crate::render::{Output, OutputKind};
+use crate::snapshot::{Resource, Snapshot, Status, StatusError};
 use jiff::Timestamp;
-use std::path::Path;
-
-pub struct Published {
-    pub snapshot: Snapshot,
-    pub report: EmitReport,
-}
+use rayon::prelude::*;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::SystemTime;
+use url::Url;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PublishError {
-    #[error("site.toml or a series.toml has errors; fix them to publish")]
+    #[error("site.toml has errors and there is no earlier good version; fix it to publish")]
     Config,
     #[error(transparent)]
     Emit(#[from] EmitError),
 }
 
-/// Writes `build`'s outputs to `out` and makes the snapshot serving them.
-/// Episodes with errors are already left out of the outputs; broken site or
-/// series settings publish nothing.
-pub fn publish(build: &Build, out: &Path, now: Timestamp) -> Result<Published, PublishError> {
-    let Some(catalog) = build.catalog.as_ref().filter(|_| !build.has_config_errors()) else {
-        return Err(PublishError::Config);
-    };
-    let (encoded, report) = write(build, out)?;
-    let status = status(build, now);
-    let site = &catalog.site;
-    let snapshot = Snapshot::new(encoded, &report.modified, &site.base_url, site.cache_max_age, &status);
-    Ok(Published { snapshot, report })
+/// What is being served, and whether feeds/ holds it yet.
+pub struct Publisher {
+    out: PathBuf,
+    base_url: Url,
+    max_age: u32,
+    served: BTreeMap<String, Served>,
+    /// Served bytes that feeds/ does not have yet.
+    disk_behind: bool,
 }
 
-/// Writes `build`'s outputs and their compressed variants to `out`.
-pub fn write(build: &Build, out: &Path) -> Result<(Vec<Encoded>, EmitReport), EmitError> {
+#[derive(Clone)]
+struct Served {
+    output: Output,
+    resource: Arc<Resource>,
+    effort: Effort,
+}
+
+impl Publisher {
+    /// The first publish: variants and Last-Modified are taken from feeds/
+    /// where it already holds the same bytes (so a restart changes no
+    /// validator), the rest is compressed at best and written.
+    pub fn start(out: &Path, build: &Build, wall: SystemTime) -> Result<(Self, EmitReport), PublishError> {
+        let catalog = build.catalog.as_ref().ok_or(PublishError::Config)?;
+        let mut encoded = emit::encode(out, build.outputs.clone());
+        for item in &mut encoded {
+            item.last_modified = Some(item.last_modified.unwrap_or(wall));
+        }
+        let report = emit::emit(out, &encoded)?;
+        let served = encoded
+            .into_iter()
+            .map(|Encoded { output, variants, effort, last_modified }| {
+                let resource = resource(&output, variants, last_modified.unwrap_or(wall));
+                (output.path.clone(), Served { output, resource: Arc::new(resource), effort })
+            })
+            .collect();
+        let (base_url, max_age) = site_of(catalog);
+        let publisher = Publisher { out: out.to_path_buf(), base_url, max_age, served, disk_behind: false };
+        Ok((publisher, report))
+    }
+
+    /// Serves `build`'s outputs: unchanged ones as they were, changed ones
+    /// with quick variants and `wall` as Last-Modified. Returns whether any
+    /// served byte changed.
+    pub fn update(&mut self, build: &Build, wall: SystemTime) -> Result<bool, PublishError> {
+        let catalog = build.catalog.as_ref().ok_or(PublishError::Config)?;
+        (self.base_url, self.max_age) = site_of(catalog);
+        let served = &self.served;
+        let next: Vec<(String, Served, bool)> = build
+            .outputs
+            .par_iter()
+            .map(|output| {
+                let before = served.get(&output.path).filter(|s| s.output.kind == output.kind);
+                match before {
+                    Some(s) if s.output.bytes == output.bytes => {
+                        let mut kept = s.clone();
+                        if s.output.changes_at != output.changes_at {
+                            let mut resource = Resource::clone(&s.resource);
+                            resource.changes_at = output.changes_at;
+                            kept = Served { output: output.clone(), resource: Arc::new(resource), ..kept };
+                        }
+                        (output.path.clone(), kept, false)
+                    }
+                    _ => {
+                        let variants = compress::variants(output, Effort::Quick);
+                        let resource = Arc::new(resource(output, variants, wall));
+                        (
+                            output.path.clone(),
+                            Served { output: output.clone(), resource, effort: Effort::Quick },
+                            true,
+                        )
+                    }
+                }
+            })
+            .collect();
+        let removed = self.served.keys().any(|path| !next.iter().any(|(p, _, _)| p == path));
+        let changed = removed || next.iter().any(|(_, _, changed)| *changed);
+        self.served = next.into_iter().map(|(path, served, _)| (path, served)).collect();
+        self.disk_behind |= changed;
+        Ok(changed)
+    }
+
+    /// Whether [`finish`](Self::finish) has work: quick variants to improve
+    /// or files to write.
+    pub fn pending(&self) -> bool {
+        self.disk_behind || self.served.values().any(|s| s.effort == Effort::Quick)
+    }
+
+    /// Replaces quick variants with the best ones, then writes feeds/.
+    /// Gives up (returning `Ok(false)`, nothing changed) as soon as `cancel`
+    /// is set: a newer edit is waiting and comes first.
+    pub fn finish(&mut self, cancel: &AtomicBool) -> Result<bool, EmitError> {
+        let quick: Vec<&Served> = self.served.values().filter(|s| s.effort == Effort::Quick).collect();
+        let jobs: Vec<(&Served, Encoding)> = quick
+            .iter()
+            .flat_map(|s| {
+                let encodings =
+                    if compress::is_compressible(&s.output) { &Encoding::COMPRESSED[..] } else { &[] };
+                encodings.iter().map(move |&encoding| (*s, encoding))
+            })
+            .collect();
+        let compressed: Option<Vec<(&Served, Encoding, Vec<u8>)>> = jobs
+            .into_par_iter()
+            .map(|(served, encoding)| {
+                (!cancel.load(Ordering::Relaxed)).then(|| {
+                    (served, encoding, compress::compress(&served.output.bytes, encoding, Effort::Best))
+                })
+            })
+            .collect();
+        let Some(compressed) = compressed else { return Ok(false) };
+        let mut best: BTreeMap<String, Vec<(Encoding, bytes::Bytes)>> =
+            quick.iter().map(|s| (s.output.path.clone(), Vec::new())).collect();
+        for (served, encoding, bytes) in compressed {
+            if bytes.len() < served.output.bytes.len()
+                && let Some(variants) = best.get_mut(&served.output.path)
+            {
+                variants.push((encoding, bytes::Bytes::from(bytes)));
+            }
+        }
+        for (path, mut variants) in best {
+            if let Some(served) = self.served.get_mut(&path) {
+                variants.sort_by_key(|(encoding, _)| *encoding);
+                let last_modified = served.resource.last_modified;
+                served.resource = Arc::new(resource(&served.output, variants, last_modified));
+                served.effort = Effort::Best;
+            }
+        }
+        if cancel.load(Ordering::Relaxed) {
+            return Ok(true);
+        }
+        self.write()?;
+        Ok(true)
+    }
+
+    /// Writes every served output and its variants to feeds/.
+    fn write(&mut self) -> Result<EmitReport, EmitError> {
+        let encoded: Vec<Encoded> = self
+            .served
+            .values()
+            .map(|s| Encoded {
+                output: s.output.clone(),
+                variants: s.resource.variants[1..].iter().map(|v| (v.encoding, v.body.clone())).collect(),
+                effort: s.effort,
+                last_modified: Some(s.resource.last_modified),
+            })
+            .collect();
+        let report = emit::emit(&self.out, &encoded)?;
+        self.disk_behind = false;
+        Ok(report)
+    }
+
+    /// What to serve now.
+    pub fn snapshot(&self, status: &Status) -> Snapshot {
+        let resources = self.served.iter().map(|(path, s)| (path, &s.resource));
+        Snapshot::new(resources, &self.base_url, self.max_age, status)
+    }
+}
+
+fn site_of(catalog: &Catalog) -> (Url, u32) {
+    (catalog.site.base_url.clone(), catalog.site.cache_max_age)
+}
+
+fn resource(output: &Output, variants: Vec<(Encoding, bytes::Bytes)>, last_modified: SystemTime) -> Resource {
+    Resource::new(output.kind, &output.path, output.bytes.clone(), variants, last_modified, output.changes_at)
+}
+
+/// Writes `build`'s outputs and their compressed variants to `out` (for
+/// `episodic build`, which serves nothing).
+pub fn write(build: &Build, out: &Path) -> Result<EmitReport, EmitError> {
     let encoded = emit::encode(out, build.outputs.clone());
-    let report = emit::emit(out, &encoded)?;
-    Ok((encoded, report))
+    emit::emit(out, &encoded)
 }
 
-fn status(build: &Build, now: Timestamp) -> Status {
-    let episodes = build
-        .catalog
-        .as_ref()
-        .map_or(0, |catalog| catalog.series.iter().map(|entry| entry.published(now).count()).sum());
+/// What `/_episodic/status` says about `build`; the live driver fills in
+/// what only it knows (publishes, watching, warnings).
+pub fn status(build: &Build, now: Timestamp) -> Status {
+    let catalog = build.catalog.as_ref();
+    let episodes =
+        catalog.map_or(0, |catalog| catalog.series.iter().map(|entry| entry.published(now).count()).sum());
     let feeds = build.outputs.iter().filter(|o| o.kind != OutputKind::Asset).count();
     let errors = build
         .diagnostics
@@ -57,6 +217,19 @@ fn status(build: &Build, now: Timestamp) -> Status {
         .filter(|d| d.is_error())
         .map(|d| StatusError { file: d.path.display().to_string(), line: d.line, message: d.message.clone() })
         .collect();
-    let built_at = Timestamp::from_second(now.as_second()).unwrap_or(now).to_string();
-    Status { built_at, episodes, feeds, errors }
+    let next_scheduled = catalog.and_then(|c| c.next_scheduled(now)).map(|t| t.to_string());
+    Status {
+        built_at: whole_second(now).to_string(),
+        publishes: 0,
+        episodes,
+        feeds,
+        next_scheduled,
+        watching: String::from("off"),
+        warnings: Vec::new(),
+        errors,
+    }
+}
+
+fn whole_second(now: Timestamp) -> Timestamp {
+    Timestamp::from_second(now.as_second()).unwrap_or(now)
 }

@@ -9,18 +9,19 @@
 //! encoding (no cache can mix a gzip body with a brotli validator), and
 //! survive restarts and rebuilds of identical bytes.
 
-use crate::compress::{Encoded, Encoding};
+use crate::compress::Encoding;
 use crate::render::OutputKind;
 use bytes::Bytes;
 use hyper::header::HeaderValue;
 use jiff::Timestamp;
 use serde::Serialize;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use url::Url;
 
 /// One representation of a resource.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Variant {
     pub encoding: Encoding,
     pub body: Bytes,
@@ -28,7 +29,7 @@ pub struct Variant {
 }
 
 /// One URL's content.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Resource {
     pub content_type: HeaderValue,
     /// When the bytes last changed, to the second (HTTP dates have no more).
@@ -42,6 +43,37 @@ pub struct Resource {
 }
 
 impl Resource {
+    /// `last_modified` is when the bytes last changed; it is cut to the
+    /// second and kept no later than now, as HTTP dates require.
+    pub fn new(
+        kind: OutputKind,
+        path: &str,
+        identity: Bytes,
+        variants: Vec<(Encoding, Bytes)>,
+        last_modified: SystemTime,
+        changes_at: Option<Timestamp>,
+    ) -> Self {
+        let last_modified = whole_seconds(last_modified.min(SystemTime::now()));
+        let last_modified_header =
+            HeaderValue::from_str(&httpdate::fmt_http_date(last_modified)).expect("HTTP dates are ASCII");
+        let variants = std::iter::once((Encoding::Identity, identity))
+            .chain(variants)
+            .map(|(encoding, body)| Variant { encoding, etag: etag(&body), body })
+            .collect();
+        Resource {
+            content_type: content_type(kind, path),
+            last_modified,
+            last_modified_header,
+            variants,
+            changes_at,
+        }
+    }
+
+    /// The uncompressed bytes.
+    pub fn identity(&self) -> &Bytes {
+        &self.variants[0].body
+    }
+
     pub fn variant(&self, encoding: Encoding) -> Option<&Variant> {
         self.variants.iter().find(|v| v.encoding == encoding)
     }
@@ -55,9 +87,20 @@ impl Resource {
 /// What `/_episodic/status` tells the author.
 #[derive(Debug, Default, Serialize)]
 pub struct Status {
+    /// The `now` of the build being served.
     pub built_at: String,
+    /// How many times served bytes changed since the server started (the
+    /// first build counts as one): each edit or scheduled episode adds one.
+    pub publishes: u64,
     pub episodes: usize,
     pub feeds: usize,
+    /// When the next scheduled episode goes live.
+    pub next_scheduled: Option<String>,
+    /// How edits are noticed: `events` (the platform's watcher), `polling`
+    /// (the fallback), or `off`.
+    pub watching: String,
+    /// Problems of episodic itself, such as the watcher falling back.
+    pub warnings: Vec<String>,
     pub errors: Vec<StatusError>,
 }
 
@@ -71,7 +114,7 @@ pub struct StatusError {
 /// Everything served, as of one build.
 #[derive(Debug)]
 pub struct Snapshot {
-    resources: HashMap<String, Resource>,
+    resources: HashMap<String, Arc<Resource>>,
     folders: HashSet<String>,
     /// The path of base_url, decoded (`/` or `/blog/`): URLs outside it are 404.
     pub base_path: String,
@@ -80,42 +123,22 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
-    /// `modified` gives each output's Last-Modified (its file's mtime in
-    /// feeds/, which moves only when its bytes change).
-    pub fn new(
-        encoded: Vec<Encoded>,
-        modified: &BTreeMap<String, SystemTime>,
+    /// Resources are shared, so consecutive snapshots cost only what changed.
+    pub fn new<'a>(
+        resources: impl IntoIterator<Item = (&'a String, &'a Arc<Resource>)>,
         base_url: &Url,
         max_age: u32,
         status: &Status,
     ) -> Self {
-        let mut resources = HashMap::with_capacity(encoded.len());
+        let resources: HashMap<String, Arc<Resource>> =
+            resources.into_iter().map(|(path, resource)| (path.clone(), resource.clone())).collect();
         let mut folders = HashSet::from([String::new()]);
-        for Encoded { output, variants } in encoded {
-            let mut folder = output.path.as_str();
+        for path in resources.keys() {
+            let mut folder = path.as_str();
             while let Some((parent, _)) = folder.rsplit_once('/') {
                 folders.insert(parent.to_owned());
                 folder = parent;
             }
-            let content_type = content_type(output.kind, &output.path);
-            let last_modified = whole_seconds(
-                modified.get(&output.path).copied().unwrap_or(UNIX_EPOCH).min(SystemTime::now()),
-            );
-            let last_modified_header =
-                HeaderValue::from_str(&httpdate::fmt_http_date(last_modified)).expect("HTTP dates are ASCII");
-            let identity = std::iter::once((Encoding::Identity, output.bytes));
-            let variants = identity
-                .chain(variants)
-                .map(|(encoding, bytes)| Variant { encoding, etag: etag(&bytes), body: Bytes::from(bytes) })
-                .collect();
-            let resource = Resource {
-                content_type,
-                last_modified,
-                last_modified_header,
-                variants,
-                changes_at: output.changes_at,
-            };
-            resources.insert(output.path, resource);
         }
         let base_path =
             percent_encoding::percent_decode_str(base_url.path()).decode_utf8_lossy().into_owned();
@@ -136,7 +159,7 @@ impl Snapshot {
 
     /// The resource at `path` (relative to base_path, no leading `/`).
     pub fn get(&self, path: &str) -> Option<&Resource> {
-        self.resources.get(path)
+        self.resources.get(path).map(AsRef::as_ref)
     }
 
     /// Whether `path` is a folder holding resources (`night-shift`).

@@ -65,6 +65,9 @@ pub struct Episode {
     pub image: Option<String>,
     /// Content-relative paths of the local files this episode references.
     pub assets: Vec<String>,
+    /// Every content path its links were looked up as (found or not): when
+    /// one of them appears, goes or is renumbered, it is assembled again.
+    pub links: Vec<String>,
 }
 
 impl Episode {
@@ -176,8 +179,10 @@ pub fn assemble(
     let permalink = permalink(series, meta.number);
     let mut problems = Vec::new();
     let mut assets = Vec::new();
+    let mut links = Vec::new();
     let mut rewrite = |reference: &str, offset: Option<usize>| {
         let resolved = resolve(reference, &series.home, &permalink, site_base, targets);
+        links.extend(resolved.looked_up);
         if resolved.missing {
             let line = offset.map(|o| body_line + line_of_offset(&body, o) - 1);
             problems.push(
@@ -211,6 +216,8 @@ pub fn assemble(
     };
     assets.sort();
     assets.dedup();
+    links.sort();
+    links.dedup();
     let episode = Episode {
         title: series.title_format.apply(meta.number, &meta.title),
         id: meta.id.clone().unwrap_or_else(|| permalink.to_string()),
@@ -219,6 +226,7 @@ pub fn assemble(
         content_html: rendered.html,
         image,
         assets,
+        links,
         meta,
     };
     (episode, problems)

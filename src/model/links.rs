@@ -25,11 +25,15 @@ pub struct Resolved {
     /// A relative reference to a file that does not exist: still resolved,
     /// but worth a warning.
     pub missing: bool,
+    /// The content path the reference was looked up as, found or not: the
+    /// result changes when that file appears, goes or is renumbered, so an
+    /// incremental rebuild must resolve it again then.
+    pub looked_up: Option<String>,
 }
 
 impl Resolved {
     fn plain(url: String) -> Self {
-        Resolved { url, asset: None, missing: false }
+        Resolved { url, asset: None, missing: false, looked_up: None }
     }
 }
 
@@ -54,14 +58,12 @@ pub fn resolve(
     let is_relative = matches!(Url::parse(reference), Err(url::ParseError::RelativeUrlWithoutBase));
     if !is_relative {
         // An absolute link into this site may name one of our files: publish it.
-        let asset = Url::parse(reference)
-            .ok()
-            .and_then(|url| local_path(&url, site_base))
-            .filter(|local| targets.assets.contains(local));
-        return Resolved { url: reference.to_owned(), asset, missing: false };
+        let looked_up = Url::parse(reference).ok().and_then(|url| local_path(&url, site_base));
+        let asset = looked_up.clone().filter(|local| targets.assets.contains(local));
+        return Resolved { url: reference.to_owned(), asset, missing: false, looked_up };
     }
     let Ok(mut url) = folder.join(reference) else {
-        return Resolved { url: reference.to_owned(), asset: None, missing: true };
+        return Resolved { url: reference.to_owned(), asset: None, missing: true, looked_up: None };
     };
     let Some(local) = local_path(&url, site_base) else {
         return Resolved::plain(url.to_string());
@@ -70,12 +72,17 @@ pub fn resolve(
         let fragment = url.fragment().map(str::to_owned);
         url = target.clone();
         url.set_fragment(fragment.as_deref());
-        return Resolved::plain(url.to_string());
+        return Resolved { looked_up: Some(local), ..Resolved::plain(url.to_string()) };
     }
     if targets.assets.contains(&local) {
-        return Resolved { url: url.to_string(), asset: Some(local), missing: false };
+        return Resolved {
+            url: url.to_string(),
+            asset: Some(local.clone()),
+            missing: false,
+            looked_up: Some(local),
+        };
     }
-    Resolved { url: url.to_string(), asset: None, missing: true }
+    Resolved { url: url.to_string(), asset: None, missing: true, looked_up: Some(local) }
 }
 
 /// The content-relative path `url` names, when it lies under the site.
@@ -123,7 +130,8 @@ mod tests {
             Resolved {
                 url: "https://x.test/blog/s/images/a.png".into(),
                 asset: Some("s/images/a.png".into()),
-                missing: false
+                missing: false,
+                looked_up: Some("s/images/a.png".into()),
             }
         );
         assert_eq!(check("./그림.png").asset.as_deref(), Some("s/그림.png"));
@@ -142,6 +150,9 @@ mod tests {
         let r = check("images/nope.png");
         assert_eq!(r.url, "https://x.test/blog/s/images/nope.png");
         assert!(r.missing && r.asset.is_none());
+        assert_eq!(r.looked_up.as_deref(), Some("s/images/nope.png"));
+        assert_eq!(check("02-domain.md").looked_up.as_deref(), Some("s/02-domain.md"));
+        assert_eq!(check("https://other.test/a").looked_up, None);
         assert!(check("../../../etc/passwd").asset.is_none());
         let encoded_slash = check("images%2Fa.png");
         assert!(encoded_slash.asset.is_none());

@@ -25,6 +25,9 @@ pub use episode::{Episode, EpisodeMeta};
 pub use series::{Series, TitleFormat};
 pub use site::Site;
 
+use jiff::Timestamp;
+use std::sync::Arc;
+
 /// A person credited for a feed or an episode.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Author {
@@ -45,12 +48,30 @@ pub struct Catalog {
 pub struct SeriesEntry {
     pub series: Series,
     /// Every valid episode, drafts and scheduled ones included, by number.
-    pub episodes: Vec<Episode>,
+    /// Shared with the pipeline's cache, so a rebuild copies no episode.
+    pub episodes: Vec<Arc<Episode>>,
 }
 
 impl SeriesEntry {
     /// The episodes readers may see at `now`.
-    pub fn published(&self, now: jiff::Timestamp) -> impl Iterator<Item = &Episode> {
-        self.episodes.iter().filter(move |e| e.is_published(now))
+    pub fn published(&self, now: Timestamp) -> impl Iterator<Item = &Episode> {
+        self.episodes.iter().map(AsRef::as_ref).filter(move |e| e.is_published(now))
+    }
+
+    /// When the next scheduled (not draft) episode goes live.
+    pub fn next_scheduled(&self, now: Timestamp) -> Option<Timestamp> {
+        self.episodes
+            .iter()
+            .filter(|e| !e.meta.draft && e.meta.published.timestamp > now)
+            .map(|e| e.meta.published.timestamp)
+            .min()
+    }
+}
+
+impl Catalog {
+    /// When the next scheduled episode of any series goes live: the feeds
+    /// change then with no edit.
+    pub fn next_scheduled(&self, now: Timestamp) -> Option<Timestamp> {
+        self.series.iter().filter_map(|entry| entry.next_scheduled(now)).min()
     }
 }

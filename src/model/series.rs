@@ -18,7 +18,7 @@ pub struct Cover {
     pub asset: Option<String>,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Series {
     /// The folder name, which is also the URL segment.
     pub slug: String,

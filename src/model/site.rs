@@ -8,7 +8,7 @@ use jiff::tz::TimeZone;
 use std::path::Path;
 use url::Url;
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Site {
     pub title: String,
     /// Absolute http(s), ending with `/`; every URL we publish starts with it.

@@ -8,7 +8,8 @@ pub mod atom;
 pub mod json;
 pub mod rss;
 
-use crate::model::{Author, Catalog, Episode, Instant, Series, SeriesEntry};
+use crate::model::{Author, Catalog, Episode, Instant, Series};
+use bytes::Bytes;
 use jiff::Timestamp;
 use std::cmp::Reverse;
 use url::Url;
@@ -28,7 +29,7 @@ pub enum OutputKind {
 pub struct Output {
     pub path: String,
     pub kind: OutputKind,
-    pub bytes: Vec<u8>,
+    pub bytes: Bytes,
     /// When these bytes will change with no edit: the publish time of the
     /// next scheduled episode this feed will carry. Caches must not keep
     /// the feed past it.
@@ -87,7 +88,7 @@ pub fn render_feeds(catalog: &Catalog, now: Timestamp) -> Vec<Output> {
     let mut site_changes_at = None;
     for entry in &catalog.series {
         let series = &entry.series;
-        let changes_at = next_scheduled(entry, now);
+        let changes_at = entry.next_scheduled(now);
         site_changes_at = [site_changes_at, changes_at].into_iter().flatten().min();
         let mut items: Vec<Item<'_>> = entry.published(now).map(|episode| item(episode, series)).collect();
         sort_newest_first(&mut items);
@@ -123,16 +124,6 @@ pub fn render_feeds(catalog: &Catalog, now: Timestamp) -> Vec<Output> {
     outputs
 }
 
-/// The publish time of the series' next scheduled (not draft) episode.
-fn next_scheduled(entry: &SeriesEntry, now: Timestamp) -> Option<Timestamp> {
-    entry
-        .episodes
-        .iter()
-        .filter(|e| !e.meta.draft && e.meta.published.timestamp > now)
-        .map(|e| e.meta.published.timestamp)
-        .min()
-}
-
 fn item<'a>(episode: &'a Episode, series: &'a Series) -> Item<'a> {
     Item { episode, author: episode.meta.author.as_ref().or(series.author.as_ref()) }
 }
@@ -149,7 +140,7 @@ fn render_all_formats(feed: &Feed<'_>, dir: &str, changes_at: Option<Timestamp>)
     let output = |name: &str, kind: OutputKind, bytes: Vec<u8>| Output {
         path: format!("{dir}{name}"),
         kind,
-        bytes,
+        bytes: Bytes::from(bytes),
         changes_at,
     };
     [

@@ -1,0 +1,321 @@
+//! The live driver: file events and the schedule → pipeline → publisher →
+//! one swap of the served snapshot.
+//!
+//! It runs on its own thread and owns the pipeline and the publisher, so
+//! rebuilds happen one at a time and requests never wait on one: they read
+//! whichever complete snapshot is in place. Between edits it sleeps until the
+//! next scheduled episode is due (or forever): no polling.
+//!
+//! After a burst of edits settles it rebuilds and swaps at once with quick
+//! compression, then, unless another edit is already waiting, compresses at
+//! best, swaps again and writes feeds/.
+
+use crate::clock::Clock;
+use crate::diagnostic::Diagnostic;
+use crate::pipeline::{Build, Changes, Pipeline};
+use crate::publish::{self, PublishError, Publisher};
+use crate::snapshot::{Snapshot, Status};
+use crate::watch::{self, Signal, Watcher};
+use arc_swap::ArcSwap;
+use jiff::Timestamp;
+use std::collections::BTreeSet;
+use std::io;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, TryRecvError};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant, SystemTime};
+use tracing::{error, info, warn};
+
+/// A burst (a `git checkout`, an rsync) is over once no event came for this
+/// long; it becomes one rebuild.
+const QUIET: Duration = Duration::from_millis(20);
+/// ... unless it goes on for longer than this, when what came so far is
+/// published and the rest follows.
+const LONGEST_BURST: Duration = Duration::from_secs(1);
+/// Sleeps are cut into pieces no longer than this, so that a jump of the
+/// wall clock (a suspended laptop, an NTP step) delays a scheduled episode
+/// by at most this much.
+const LONGEST_SLEEP: Duration = Duration::from_secs(60);
+
+pub struct Live {
+    pipeline: Pipeline,
+    publisher: Publisher,
+    snapshot: Arc<ArcSwap<Snapshot>>,
+    clock: Clock,
+    signals: Receiver<Signal>,
+    sender: Sender<Signal>,
+    /// Raised by the watcher when it sends changes: deferred work gives way.
+    interrupt: Arc<AtomicBool>,
+    watcher: Option<Watcher>,
+    status: Status,
+    next_due: Option<Timestamp>,
+    /// Diagnostics already logged, so each is logged once.
+    reported: BTreeSet<Diagnostic>,
+    warnings: Vec<String>,
+    publishes: u64,
+    /// The last attempt to write feeds/ failed: wait for the next change.
+    write_failed: bool,
+}
+
+/// The running driver.
+pub struct Handle {
+    sender: Sender<Signal>,
+    thread: JoinHandle<()>,
+}
+
+impl Handle {
+    /// Stops watching, writes feeds/ if it is behind, and waits for that.
+    pub fn stop(self) {
+        let _ = self.sender.send(Signal::Stop);
+        if self.thread.join().is_err() {
+            error!("the live rebuild thread panicked");
+        }
+    }
+}
+
+impl Live {
+    /// Takes over after the first build, which `publisher` serves already.
+    /// `watching` is how edits are noticed (`None`: they are not, only the
+    /// schedule runs).
+    pub fn new(
+        pipeline: Pipeline,
+        publisher: Publisher,
+        first: &Build,
+        clock: Clock,
+        watching: Option<watch::Mode>,
+    ) -> Self {
+        let (sender, signals) = mpsc::channel();
+        let now = clock.now();
+        let interrupt = Arc::new(AtomicBool::new(false));
+        let mut live = Live {
+            pipeline,
+            publisher,
+            snapshot: Arc::new(ArcSwap::from_pointee(Snapshot::empty())),
+            clock,
+            signals,
+            sender,
+            interrupt,
+            watcher: None,
+            status: Status::default(),
+            next_due: first.catalog.as_ref().and_then(|c| c.next_scheduled(now)),
+            reported: first.diagnostics.iter().cloned().collect(),
+            warnings: Vec::new(),
+            publishes: 1,
+            write_failed: false,
+        };
+        if let Some(mode) = watching {
+            live.watch(mode);
+        }
+        live.status = live.status_of(first, now);
+        live.swap();
+        live
+    }
+
+    /// The handle HTTP reads from.
+    pub fn snapshot(&self) -> Arc<ArcSwap<Snapshot>> {
+        self.snapshot.clone()
+    }
+
+    pub fn spawn(self) -> io::Result<Handle> {
+        let sender = self.sender.clone();
+        let thread = std::thread::Builder::new().name("episodic-live".into()).spawn(move || self.run())?;
+        Ok(Handle { sender, thread })
+    }
+
+    fn run(mut self) {
+        loop {
+            if self.publisher.pending() && !self.write_failed {
+                match self.signals.try_recv() {
+                    Ok(signal) => {
+                        if !self.on_signal(signal) {
+                            break;
+                        }
+                    }
+                    Err(TryRecvError::Empty) => self.finish(),
+                    Err(TryRecvError::Disconnected) => break,
+                }
+                continue;
+            }
+            let signal = match self.until_due() {
+                Some(wait) => self.signals.recv_timeout(wait),
+                None => self.signals.recv().map_err(|_| RecvTimeoutError::Disconnected),
+            };
+            match signal {
+                Ok(signal) => {
+                    if !self.on_signal(signal) {
+                        break;
+                    }
+                }
+                Err(RecvTimeoutError::Timeout) => {
+                    if self.next_due.is_some_and(|due| self.clock.now() >= due) {
+                        self.rebuild(Changes::Paths(BTreeSet::new()), "a scheduled episode is due");
+                    }
+                }
+                Err(RecvTimeoutError::Disconnected) => break,
+            }
+        }
+        self.watcher = None;
+        if self.publisher.pending() {
+            self.interrupt.store(false, Ordering::Release);
+            self.finish();
+        }
+    }
+
+    /// Handles one signal; false means stop.
+    fn on_signal(&mut self, signal: Signal) -> bool {
+        let mut changes = match signal {
+            Signal::Stop => return false,
+            Signal::Degraded(why) => {
+                self.fall_back(&why);
+                Changes::Everything
+            }
+            Signal::Changed(changes) => changes,
+        };
+        let stop = self.settle(&mut changes);
+        self.rebuild(changes, "files changed");
+        !stop
+    }
+
+    /// Folds the rest of a burst into `changes`; true if told to stop.
+    fn settle(&mut self, changes: &mut Changes) -> bool {
+        let started = Instant::now();
+        while started.elapsed() < LONGEST_BURST {
+            match self.signals.recv_timeout(QUIET) {
+                Ok(Signal::Changed(more)) => merge(changes, more),
+                Ok(Signal::Degraded(why)) => {
+                    self.fall_back(&why);
+                    *changes = Changes::Everything;
+                }
+                Ok(Signal::Stop) => return true,
+                Err(_) => break,
+            }
+        }
+        false
+    }
+
+    fn rebuild(&mut self, changes: Changes, why: &str) {
+        let started = Instant::now();
+        self.interrupt.store(false, Ordering::Release);
+        tracing::debug!(?changes, "rebuilding");
+        let now = self.clock.now();
+        let build = self.pipeline.update(&changes, now);
+        let changed = match self.publisher.update(&build, SystemTime::now()) {
+            Ok(changed) => changed,
+            Err(PublishError::Config) => {
+                warn!("site.toml has errors and was never good: nothing can be published until it is fixed");
+                false
+            }
+            Err(PublishError::Emit(e)) => {
+                error!(%e, "publishing failed");
+                false
+            }
+        };
+        if changed {
+            self.publishes += 1;
+            self.write_failed = false;
+        }
+        self.log_diagnostics(&build);
+        self.next_due = build.catalog.as_ref().and_then(|c| c.next_scheduled(now));
+        self.status = self.status_of(&build, now);
+        self.swap();
+        info!(
+            why,
+            changed,
+            errors = build.error_count(),
+            micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
+            next_due = self.next_due.map(|t| t.to_string()),
+            "rebuilt"
+        );
+    }
+
+    /// Best compression and feeds/, unless an edit interrupts.
+    fn finish(&mut self) {
+        let started = Instant::now();
+        match self.publisher.finish(&self.interrupt) {
+            Ok(true) => {
+                self.swap();
+                let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+                info!(micros, written = !self.publisher.pending(), "compressed and wrote the feeds");
+            }
+            Ok(false) => {}
+            Err(e) => {
+                error!(%e, "writing the feeds folder failed; still serving from memory, will retry after the next change");
+                self.write_failed = true;
+            }
+        }
+    }
+
+    fn swap(&self) {
+        self.snapshot.store(Arc::new(self.publisher.snapshot(&self.status)));
+    }
+
+    fn status_of(&self, build: &Build, now: Timestamp) -> Status {
+        let mut status = publish::status(build, now);
+        status.publishes = self.publishes;
+        status.watching = self.watcher.as_ref().map_or("off", |w| w.mode.name()).to_owned();
+        status.warnings.clone_from(&self.warnings);
+        status
+    }
+
+    /// Each problem is logged when it appears, and its fix when it goes.
+    fn log_diagnostics(&mut self, build: &Build) {
+        let now: BTreeSet<Diagnostic> = build.diagnostics.iter().cloned().collect();
+        for new in now.difference(&self.reported) {
+            warn!("{new}");
+        }
+        let fixed: BTreeSet<_> =
+            self.reported.difference(&now).filter(|d| d.is_error()).map(|d| &d.path).collect();
+        for path in fixed {
+            info!(file = %path.display(), "fixed");
+        }
+        self.reported = now;
+    }
+
+    fn watch(&mut self, mode: watch::Mode) {
+        let content = self.pipeline.content().to_path_buf();
+        match watch::start(&content, mode, self.sender.clone(), self.interrupt.clone()) {
+            Ok(watcher) => {
+                info!(mode = watcher.mode.name(), content = %content.display(), "watching for edits");
+                self.watcher = Some(watcher);
+            }
+            Err(e) => {
+                let why =
+                    format!("cannot watch {} ({e}): edits are not seen until a restart", content.display());
+                error!("{why}");
+                self.warnings.push(why);
+            }
+        }
+    }
+
+    /// Events cannot be trusted any more: poll instead.
+    fn fall_back(&mut self, why: &str) {
+        let warning = format!(
+            "{why}; reading everything again and polling for edits every {} s",
+            watch::POLL_INTERVAL.as_secs()
+        );
+        warn!("{warning}");
+        self.warnings.push(warning);
+        if self.watcher.as_ref().is_some_and(|w| w.mode != watch::Mode::Polling) {
+            self.watcher = None;
+            self.watch(watch::Mode::Polling);
+        }
+    }
+
+    /// How long to sleep before the next scheduled episode is due.
+    fn until_due(&self) -> Option<Duration> {
+        let due = self.next_due?;
+        let left = due.duration_since(self.clock.now());
+        // Rounded up to the millisecond, so waking finds it due.
+        let left = Duration::try_from(left).unwrap_or(Duration::ZERO) + Duration::from_millis(1);
+        Some(left.min(LONGEST_SLEEP))
+    }
+}
+
+fn merge(changes: &mut Changes, more: Changes) {
+    match (changes, more) {
+        (Changes::Everything, _) => {}
+        (changes, Changes::Everything) => *changes = Changes::Everything,
+        (Changes::Paths(paths), Changes::Paths(more)) => paths.extend(more),
+    }
+}

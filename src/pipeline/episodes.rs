@@ -1,0 +1,264 @@
+//! Every episode file, kept between runs: the digest of the bytes last read,
+//! the problems found in them, and the last version that was good enough to
+//! publish. A file whose new bytes have errors keeps serving that version,
+//! so a half-finished edit never takes an episode down.
+
+use super::{read_text, source_key};
+use crate::diagnostic::Diagnostic;
+use crate::model::episode::{self, ParsedEpisode};
+use crate::model::links::LinkTargets;
+use crate::model::{Episode, Series};
+use rayon::prelude::*;
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use url::Url;
+
+#[derive(Default)]
+pub(super) struct Episodes {
+    files: BTreeMap<PathBuf, EpisodeFile>,
+}
+
+struct EpisodeFile {
+    slug: String,
+    /// Of the bytes last read; `None` when they could not be read.
+    digest: Option<blake3::Hash>,
+    /// Found in the bytes last read (errors mean `episode` is older).
+    problems: Vec<Diagnostic>,
+    /// The last version that was published, if any.
+    episode: Option<Arc<Episode>>,
+}
+
+/// One file to read in this run.
+pub(super) struct Wanted<'a> {
+    pub path: &'a Path,
+    pub slug: &'a str,
+    /// Read and check it even if its bytes are unchanged (its series'
+    /// settings or its links changed).
+    pub force: bool,
+}
+
+/// A file's new version, checked but not yet accepted.
+struct Candidate {
+    path: PathBuf,
+    parsed: ParsedEpisode,
+}
+
+impl Episodes {
+    /// Makes the cache hold exactly `present` (path → series slug); returns
+    /// the paths that are new to it.
+    pub fn retain(&mut self, present: &BTreeMap<PathBuf, String>) -> BTreeSet<PathBuf> {
+        self.files.retain(|path, file| present.get(path).is_some_and(|slug| *slug == file.slug));
+        present.keys().filter(|path| !self.files.contains_key(*path)).cloned().collect()
+    }
+
+    /// Reads, checks and assembles the `wanted` files, then accepts every new
+    /// version that is valid and whose number is its own. Returns the
+    /// content paths whose permalink changed (appeared, went, renumbered), for
+    /// the caller to re-resolve the links that point at them.
+    pub fn refresh(
+        &mut self,
+        content: &Path,
+        wanted: &[Wanted<'_>],
+        series: &(dyn Fn(&str) -> Option<Series> + Sync),
+        base: &Url,
+        targets: &mut LinkTargets,
+    ) -> BTreeSet<String> {
+        let read: Vec<(PathBuf, String, Option<blake3::Hash>, Option<Read>)> = wanted
+            .par_iter()
+            .map(|w| {
+                let known = self.files.get(w.path).and_then(|f| f.digest).filter(|_| !w.force);
+                let (digest, read) = match series(w.slug) {
+                    Some(series) => read_episode(content, w.path, &series, known),
+                    None => (known, None),
+                };
+                (w.path.to_path_buf(), w.slug.to_owned(), digest, read)
+            })
+            .collect();
+        let mut candidates = Vec::new();
+        for (path, slug, digest, read) in read {
+            let file = self.files.entry(path.clone()).or_insert_with(|| EpisodeFile {
+                slug,
+                digest: None,
+                problems: Vec::new(),
+                episode: None,
+            });
+            file.digest = digest;
+            match read {
+                None => {}
+                Some(Read::Failed(problems)) => file.problems = problems,
+                Some(Read::Parsed(parsed, problems)) => {
+                    file.problems = problems;
+                    candidates.push(Candidate { path, parsed: *parsed });
+                }
+            }
+        }
+        self.refuse_duplicate_numbers(&mut candidates);
+
+        let before = std::mem::take(&mut targets.episodes);
+        targets.episodes = self.permalinks(&candidates, series);
+        let moved = changed_keys(&before, &targets.episodes);
+
+        let assembled: Vec<(PathBuf, Episode, Vec<Diagnostic>)> = candidates
+            .into_par_iter()
+            .filter_map(|Candidate { path, parsed }| {
+                let series = series(&self.files.get(&path)?.slug)?;
+                let (episode, problems) = episode::assemble(parsed, &series, base, targets);
+                Some((path, episode, problems))
+            })
+            .collect();
+        for (path, episode, problems) in assembled {
+            if let Some(file) = self.files.get_mut(&path) {
+                file.problems.extend(problems);
+                file.episode = Some(Arc::new(episode));
+            }
+        }
+        moved
+    }
+
+    /// Files whose published version links to one of `paths`.
+    pub fn linking_to(&self, paths: &BTreeSet<String>) -> Vec<(&Path, &str)> {
+        if paths.is_empty() {
+            return Vec::new();
+        }
+        self.files
+            .iter()
+            .filter(|(_, file)| {
+                file.episode.as_ref().is_some_and(|e| e.links.iter().any(|link| paths.contains(link)))
+            })
+            .map(|(path, file)| (path.as_path(), file.slug.as_str()))
+            .collect()
+    }
+
+    /// Two files with one number would share a permalink. The file that
+    /// already had the number keeps it; the other is refused and keeps its
+    /// last published version if that had another number. With no such
+    /// holder (a first build), all of them are refused.
+    fn refuse_duplicate_numbers(&mut self, candidates: &mut Vec<Candidate>) {
+        // A refused file falling back to its old number can clash again;
+        // each pass refuses someone, so this ends.
+        while self.refuse_duplicates_once(candidates) {}
+    }
+
+    fn refuse_duplicates_once(&mut self, candidates: &mut Vec<Candidate>) -> bool {
+        let new_numbers: BTreeMap<&Path, u64> =
+            candidates.iter().map(|c| (c.path.as_path(), c.parsed.meta.number)).collect();
+        let mut claims: BTreeMap<(&str, u64), Vec<(&Path, bool)>> = BTreeMap::new();
+        for (path, file) in &self.files {
+            let held = file.episode.as_ref().map(|e| e.meta.number);
+            let Some(number) = new_numbers.get(path.as_path()).copied().or(held) else { continue };
+            claims.entry((&file.slug, number)).or_default().push((path, held == Some(number)));
+        }
+        let mut refused: BTreeMap<PathBuf, Diagnostic> = BTreeMap::new();
+        let mut dropped: BTreeSet<PathBuf> = BTreeSet::new();
+        for ((_, number), holders) in claims.iter().filter(|(_, h)| h.len() > 1) {
+            let keepers: Vec<&Path> = holders.iter().filter(|(_, held)| *held).map(|(p, _)| *p).collect();
+            let winner = (keepers.len() == 1).then(|| keepers[0]);
+            for (path, held) in holders.iter().filter(|(p, _)| Some(*p) != winner) {
+                let others: Vec<String> =
+                    holders.iter().filter(|(o, _)| o != path).map(|(o, _)| o.display().to_string()).collect();
+                refused.insert(
+                    path.to_path_buf(),
+                    Diagnostic::error(
+                        path,
+                        format!("episode number {number} is also used by {}; each episode of a series needs its own number", others.join(", ")),
+                    ),
+                );
+                if *held {
+                    dropped.insert(path.to_path_buf());
+                }
+            }
+        }
+        candidates.retain(|c| !refused.contains_key(&c.path));
+        let any = !refused.is_empty();
+        for (path, problem) in refused {
+            if let Some(file) = self.files.get_mut(&path) {
+                file.problems.push(problem);
+                if dropped.contains(&path) {
+                    file.episode = None;
+                }
+            }
+        }
+        any
+    }
+
+    /// Every episode file's permalink after this run, for links between
+    /// episodes: new versions where accepted, published ones otherwise.
+    fn permalinks(
+        &self,
+        candidates: &[Candidate],
+        series: &(dyn Fn(&str) -> Option<Series> + Sync),
+    ) -> BTreeMap<String, Url> {
+        let mut permalinks: BTreeMap<String, Url> = self
+            .files
+            .values()
+            .filter_map(|f| f.episode.as_ref())
+            .map(|e| (e.meta.source.clone(), e.permalink.clone()))
+            .collect();
+        for candidate in candidates {
+            let slug = self.files.get(&candidate.path).map(|f| f.slug.as_str());
+            if let Some(series) = slug.and_then(series) {
+                let meta = &candidate.parsed.meta;
+                permalinks.insert(meta.source.clone(), episode::permalink(&series, meta.number));
+            }
+        }
+        permalinks
+    }
+
+    /// The published episodes of `slug`, by number.
+    pub fn of_series(&self, slug: &str) -> Vec<Arc<Episode>> {
+        let mut episodes: Vec<Arc<Episode>> =
+            self.files.values().filter(|f| f.slug == slug).filter_map(|f| f.episode.clone()).collect();
+        episodes.sort_by(|a, b| (a.meta.number, &a.meta.source).cmp(&(b.meta.number, &b.meta.source)));
+        episodes
+    }
+
+    pub fn problems(&self) -> impl Iterator<Item = &Diagnostic> {
+        self.files.values().flat_map(|f| &f.problems)
+    }
+}
+
+enum Read {
+    Parsed(Box<ParsedEpisode>, Vec<Diagnostic>),
+    Failed(Vec<Diagnostic>),
+}
+
+/// Reads one file; `None` when its bytes are the `known` ones.
+fn read_episode(
+    content: &Path,
+    path: &Path,
+    series: &Series,
+    known: Option<blake3::Hash>,
+) -> (Option<blake3::Hash>, Option<Read>) {
+    let bytes = match fs::read(path) {
+        Ok(bytes) => bytes,
+        Err(e) => {
+            let problem = Diagnostic::error(path, format!("cannot read this file: {e}"));
+            return (None, Some(Read::Failed(vec![problem])));
+        }
+    };
+    let digest = blake3::hash(&bytes);
+    if known == Some(digest) {
+        return (known, None);
+    }
+    let mut problems = Vec::new();
+    let Some(text) = read_text(path, Some(bytes), &mut problems) else {
+        return (Some(digest), Some(Read::Failed(problems)));
+    };
+    let (parsed, more) = episode::parse(path, &source_key(content, path), &text, series);
+    problems.extend(more);
+    let read = match parsed {
+        Some(parsed) => Read::Parsed(Box::new(parsed), problems),
+        None => Read::Failed(problems),
+    };
+    (Some(digest), Some(read))
+}
+
+/// Keys added, removed, or mapped to another value.
+fn changed_keys(before: &BTreeMap<String, Url>, after: &BTreeMap<String, Url>) -> BTreeSet<String> {
+    let mut changed: BTreeSet<String> =
+        before.iter().filter(|(k, v)| after.get(*k) != Some(*v)).map(|(k, _)| k.clone()).collect();
+    changed.extend(after.keys().filter(|k| !before.contains_key(*k)).cloned());
+    changed
+}

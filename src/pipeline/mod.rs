@@ -1,0 +1,292 @@
+//! The build driver: (content folder, now) → catalog, outputs, diagnostics.
+//!
+//! A [`Pipeline`] keeps what it read between runs, so that after an edit it
+//! re-reads only the files that changed (plus what depends on them) and
+//! renders the feeds again from episodes already assembled. `build` is one
+//! run from nothing; `episodic serve` keeps one pipeline for its lifetime.
+//!
+//! Reads the disk (with `content::walk` and `emit`, the only library code
+//! that does) and runs the layers in order: walk → site and series settings
+//! → episodes (read in parallel) → links and bodies → feeds. Bad files
+//! become diagnostics and are left out, or keep their last good version;
+//! the rest still builds, so one run reports every problem.
+
+mod config;
+mod episodes;
+
+use crate::content::{text, walk};
+use crate::diagnostic::Diagnostic;
+use crate::model::links::LinkTargets;
+use crate::model::{Catalog, Episode, SeriesEntry};
+use crate::render::{self, Output, OutputKind};
+use bytes::Bytes;
+use config::Config;
+use episodes::{Episodes, Wanted};
+use jiff::Timestamp;
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::path::{Path, PathBuf};
+/// The result of one build. `outputs` is complete only when there are no
+/// errors; callers must not publish it otherwise.
+#[derive(Debug, Default)]
+pub struct Build {
+    pub catalog: Option<Catalog>,
+    pub outputs: Vec<Output>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Build {
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+
+    /// Errors in site.toml or a series.toml: the settings themselves are
+    /// wrong, so nothing built from them may be published.
+    pub fn has_config_errors(&self) -> bool {
+        self.diagnostics.iter().any(|d| {
+            d.is_error() && d.path.file_name().is_some_and(|n| n == "site.toml" || n == "series.toml")
+        })
+    }
+
+    pub fn error_count(&self) -> usize {
+        self.diagnostics.iter().filter(|d| d.is_error()).count()
+    }
+}
+
+/// Builds everything from `content` as of `now`.
+pub fn build(content: &Path, now: Timestamp) -> Build {
+    Pipeline::new(content).update(&Changes::Everything, now)
+}
+
+/// What changed since the last run, as far as the caller knows. Paths are
+/// hints: the folder is listed again on every run, so files that appeared or
+/// went are found even when no event named them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Changes {
+    /// Read every file again (first run, or events were lost).
+    Everything,
+    /// Read these files, and every file in these folders, again (and any
+    /// new ones).
+    Paths(BTreeSet<PathBuf>),
+}
+
+/// The content folder as last read.
+pub struct Pipeline {
+    content: PathBuf,
+    config: Config,
+    episodes: Episodes,
+    /// Files that may be published as they are, by content path.
+    assets: BTreeMap<String, Bytes>,
+    targets: LinkTargets,
+}
+
+impl Pipeline {
+    pub fn new(content: &Path) -> Self {
+        Pipeline {
+            content: content.to_path_buf(),
+            config: Config::default(),
+            episodes: Episodes::default(),
+            assets: BTreeMap::new(),
+            targets: LinkTargets::default(),
+        }
+    }
+
+    pub fn content(&self) -> &Path {
+        &self.content
+    }
+
+    /// Brings the pipeline up to date with the content folder and builds
+    /// everything as of `now`. A file that cannot be used now keeps its last
+    /// good version; a folder that cannot be listed keeps everything.
+    pub fn update(&mut self, changes: &Changes, now: Timestamp) -> Build {
+        let mut diagnostics = Vec::new();
+        let hinted = |path: &Path| match changes {
+            Changes::Everything => true,
+            Changes::Paths(paths) => path.ancestors().any(|named| paths.contains(named)),
+        };
+        match walk::scan(&self.content) {
+            Ok((tree, problems)) => {
+                diagnostics.extend(problems);
+                let assets_moved = self.refresh_assets(&tree.assets, &hinted);
+                self.targets.assets = tree.assets.clone();
+                let config = self.config.update(&self.content, &tree.series, &self.targets, &mut diagnostics);
+                let present: BTreeMap<PathBuf, String> = tree
+                    .series
+                    .iter()
+                    .flat_map(|dir| dir.episodes.iter().map(|path| (path.clone(), dir.slug.clone())))
+                    .collect();
+                let new = self.episodes.retain(&present);
+                let wanted: Vec<Wanted<'_>> = present
+                    .iter()
+                    .filter_map(|(path, slug)| {
+                        let force = config.site || config.series.contains(slug);
+                        (force || hinted(path) || new.contains(path)).then_some(Wanted { path, slug, force })
+                    })
+                    .collect();
+                let moved = self.refresh_episodes(&wanted);
+                // Links resolve to files and permalinks: re-resolve those
+                // pointing at one that appeared, went or was renumbered.
+                let moved: BTreeSet<String> = moved.into_iter().chain(assets_moved).collect();
+                let again: Vec<(PathBuf, String)> = self
+                    .episodes
+                    .linking_to(&moved)
+                    .into_iter()
+                    .filter(|(path, _)| !wanted.iter().any(|w| w.path == *path))
+                    .map(|(path, slug)| (path.to_path_buf(), slug.to_owned()))
+                    .collect();
+                let again: Vec<Wanted<'_>> =
+                    again.iter().map(|(path, slug)| Wanted { path, slug, force: true }).collect();
+                self.refresh_episodes(&again);
+            }
+            Err(problem) => diagnostics.push(problem),
+        }
+        self.finish(now, diagnostics)
+    }
+
+    fn refresh_episodes(&mut self, wanted: &[Wanted<'_>]) -> BTreeSet<String> {
+        let Some((site, _)) = self.config.site() else { return BTreeSet::new() };
+        let base = site.base_url.clone();
+        let config = &self.config;
+        let series = |slug: &str| config.series(slug).map(|c| c.in_use.clone());
+        self.episodes.refresh(&self.content, wanted, &series, &base, &mut self.targets)
+    }
+
+    /// Drops assets that are gone and reads hinted or new ones; returns the
+    /// paths that appeared or went.
+    fn refresh_assets(
+        &mut self,
+        present: &BTreeSet<String>,
+        hinted: &dyn Fn(&Path) -> bool,
+    ) -> BTreeSet<String> {
+        let moved: BTreeSet<String> = present.symmetric_difference(&self.targets.assets).cloned().collect();
+        self.assets.retain(|path, _| present.contains(path));
+        for path in present {
+            if hinted(&self.content.join(path)) {
+                self.assets.remove(path);
+            }
+        }
+        moved
+    }
+
+    /// The catalog and outputs from what the pipeline now holds.
+    fn finish(&mut self, now: Timestamp, mut diagnostics: Vec<Diagnostic>) -> Build {
+        diagnostics.extend(self.episodes.problems().cloned());
+        let Some((site, publishable)) = self.config.site() else {
+            diagnostics.sort();
+            return Build { diagnostics, ..Build::default() };
+        };
+        let mut entries = Vec::new();
+        for slug in self.config.slugs() {
+            let Some(series) = self.config.series(slug).and_then(|c| c.good.clone()) else { continue };
+            entries.push(SeriesEntry { series, episodes: self.episodes.of_series(slug) });
+        }
+        let catalog = Catalog { site: site.clone(), series: entries };
+        check_unique_ids(&catalog, &mut diagnostics);
+        let mut outputs = render::render_feeds(&catalog, now);
+        outputs.extend(self.read_assets(&catalog, now, &mut diagnostics));
+        outputs.sort_by(|a, b| a.path.cmp(&b.path));
+        check_unique_paths(&self.content, &outputs, &mut diagnostics);
+        diagnostics.sort();
+        Build { catalog: publishable.then_some(catalog), outputs, diagnostics }
+    }
+
+    /// The files published episodes (and series covers) reference, copied
+    /// as they are, read once and again only when they change. Files nothing
+    /// published references are never copied.
+    fn read_assets(
+        &mut self,
+        catalog: &Catalog,
+        now: Timestamp,
+        diagnostics: &mut Vec<Diagnostic>,
+    ) -> Vec<Output> {
+        let mut wanted = BTreeSet::new();
+        for entry in &catalog.series {
+            wanted.extend(entry.series.image.as_ref().and_then(|cover| cover.asset.clone()));
+            for episode in entry.published(now) {
+                wanted.extend(episode.assets.iter().cloned());
+            }
+        }
+        let mut outputs = Vec::with_capacity(wanted.len());
+        for path in wanted {
+            let bytes = match self.assets.get(&path) {
+                Some(bytes) => bytes.clone(),
+                None => match fs::read(self.content.join(&path)) {
+                    Ok(bytes) => {
+                        let bytes = Bytes::from(bytes);
+                        self.assets.insert(path.clone(), bytes.clone());
+                        bytes
+                    }
+                    Err(e) => {
+                        diagnostics.push(Diagnostic::error(
+                            self.content.join(&path),
+                            format!("cannot read this file: {e}"),
+                        ));
+                        continue;
+                    }
+                },
+            };
+            outputs.push(Output { path, kind: OutputKind::Asset, bytes, changes_at: None });
+        }
+        outputs
+    }
+}
+
+/// Ids must be unique across the site, since the site feed mixes series.
+fn check_unique_ids(catalog: &Catalog, diagnostics: &mut Vec<Diagnostic>) {
+    let mut seen: BTreeMap<&str, &Episode> = BTreeMap::new();
+    for episode in catalog.series.iter().flat_map(|s| &s.episodes).map(AsRef::as_ref) {
+        if let Some(first) = seen.insert(&episode.id, episode) {
+            diagnostics.push(Diagnostic::error(
+                &episode.meta.path,
+                format!(
+                    "id `{}` is also the id of {}; feed readers would treat them as one episode",
+                    episode.id,
+                    first.meta.path.display()
+                ),
+            ));
+        }
+    }
+}
+
+/// An asset named like a feed (`night/rss.xml`) would overwrite it.
+fn check_unique_paths(content: &Path, outputs: &[Output], diagnostics: &mut Vec<Diagnostic>) {
+    for pair in outputs.windows(2) {
+        if pair[0].path == pair[1].path {
+            diagnostics.push(Diagnostic::error(
+                content.join(&pair[0].path),
+                format!(
+                    "this file would be published at the same address as a feed ({}); rename it",
+                    pair[0].path
+                ),
+            ));
+        }
+    }
+}
+
+/// `series/file.md`, the file's path in the content folder.
+fn source_key(content: &Path, path: &Path) -> String {
+    let relative = path.strip_prefix(content).unwrap_or(path);
+    relative.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/")
+}
+
+/// Reads a text file (unless its `bytes` are at hand); problems
+/// (unreadable, not UTF-8, forbidden characters) go to `diagnostics`.
+fn read_text(path: &Path, bytes: Option<Vec<u8>>, diagnostics: &mut Vec<Diagnostic>) -> Option<String> {
+    let bytes = match bytes.map_or_else(|| fs::read(path), Ok) {
+        Ok(bytes) => bytes,
+        Err(e) => {
+            diagnostics.push(Diagnostic::error(path, format!("cannot read this file: {e}")));
+            return None;
+        }
+    };
+    match text::decode(path, bytes) {
+        Ok((text, warning)) => {
+            diagnostics.extend(warning);
+            Some(text)
+        }
+        Err(problem) => {
+            diagnostics.push(problem);
+            None
+        }
+    }
+}

@@ -1,0 +1,228 @@
+//! The content folder's file events → [`Changes`] for the pipeline, sent to
+//! the live driver as [`Signal`]s.
+//!
+//! notify-debouncer-full folds each path's burst (an editor's write, chmod
+//! and rename) into one event. Event paths are only hints: the pipeline lists
+//! the folder again on every run, and a path is read again if it, or a
+//! folder above it, was named, so files created right after their folder
+//! (whose events inotify can miss) are still found. Editor leftovers and
+//! hidden files never cause a rebuild.
+//!
+//! If the platform's watcher cannot start (the inotify watch limit) or
+//! overflows, it is replaced by polling, and the driver is told so that it
+//! rescans everything and says so in the log and at the status endpoint.
+
+use crate::content::walk::is_ignored_name;
+use crate::pipeline::Changes;
+use notify_debouncer_full::notify::{
+    self, EventKind, PollWatcher, RecursiveMode,
+    event::{AccessKind, AccessMode},
+};
+use notify_debouncer_full::{DebounceEventResult, DebouncedEvent, NoCache, new_debouncer, new_debouncer_opt};
+use std::collections::BTreeSet;
+use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::Sender;
+use std::time::Duration;
+use tracing::warn;
+
+/// How long a path must be quiet before its events are delivered: long
+/// enough to fold an editor's save, short against the 100 ms save-to-served
+/// goal. The debouncer checks every `TICK`.
+pub const DEBOUNCE: Duration = Duration::from_millis(15);
+const TICK: Duration = Duration::from_millis(5);
+
+/// How often the fallback compares the folder with what it saw.
+pub const POLL_INTERVAL: Duration = Duration::from_secs(2);
+
+/// How edits are noticed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// The platform's file events (inotify, FSEvents, ReadDirectoryChangesW).
+    Events,
+    /// Comparing the folder every [`POLL_INTERVAL`] (network filesystems,
+    /// or when events are not to be trusted).
+    Polling,
+}
+
+impl Mode {
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::Events => "events",
+            Mode::Polling => "polling",
+        }
+    }
+}
+
+/// What the watcher tells the live driver.
+#[derive(Debug)]
+pub enum Signal {
+    Changed(Changes),
+    /// Events can no longer be trusted (why): fall back to polling.
+    Degraded(String),
+    /// Stop: the server is shutting down.
+    Stop,
+}
+
+/// Watches until dropped.
+pub struct Watcher {
+    pub mode: Mode,
+    /// The debouncer, of either kind: dropping it stops its threads.
+    _debouncer: Box<dyn Send>,
+}
+
+/// Starts watching `content` recursively in `mode`, sending to `signals`
+/// and raising `interrupt` whenever changes are sent (so that slow,
+/// deferrable work can give way to them). If events cannot be had, polls,
+/// and says why as a [`Signal::Degraded`].
+pub fn start(
+    content: &Path,
+    mode: Mode,
+    signals: Sender<Signal>,
+    interrupt: Arc<AtomicBool>,
+) -> notify::Result<Watcher> {
+    let root = Root::new(content);
+    let handler = {
+        let signals = signals.clone();
+        move |result: DebounceEventResult| handle(&root, result, &signals, &interrupt)
+    };
+    if mode == Mode::Events {
+        match new_debouncer(DEBOUNCE, Some(TICK), handler.clone()).and_then(|mut debouncer| {
+            debouncer.watch(content, RecursiveMode::Recursive)?;
+            Ok(debouncer)
+        }) {
+            Ok(debouncer) => return Ok(Watcher { mode, _debouncer: Box::new(debouncer) }),
+            Err(error) => {
+                let _ = signals.send(Signal::Degraded(format!("file events are unavailable ({error})")));
+            }
+        }
+    }
+    let config = notify::Config::default().with_poll_interval(POLL_INTERVAL);
+    let mut debouncer =
+        new_debouncer_opt::<_, PollWatcher, NoCache>(DEBOUNCE, Some(TICK), handler, NoCache, config)?;
+    debouncer.watch(content, RecursiveMode::Recursive)?;
+    Ok(Watcher { mode: Mode::Polling, _debouncer: Box::new(debouncer) })
+}
+
+fn handle(root: &Root, result: DebounceEventResult, signals: &Sender<Signal>, interrupt: &AtomicBool) {
+    let signal = match result {
+        Ok(events) => match classify(root, &events) {
+            Some(Classified::Changes(changes)) => Signal::Changed(changes),
+            Some(Classified::Overflow) => Signal::Degraded(String::from(
+                "the file event queue overflowed, so some edits were not reported",
+            )),
+            None => return,
+        },
+        Err(errors) => {
+            for error in &errors {
+                warn!(%error, "file watcher error; reading everything again");
+            }
+            match errors.iter().find(|e| matches!(e.kind, notify::ErrorKind::MaxFilesWatch)) {
+                Some(error) => Signal::Degraded(format!("{error}: new folders are not watched")),
+                None => Signal::Changed(Changes::Everything),
+            }
+        }
+    };
+    interrupt.store(true, Ordering::Release);
+    // The driver gone means the server is stopping: nothing to tell.
+    let _ = signals.send(signal);
+}
+
+/// The content folder as the pipeline names it (maybe relative), and as
+/// event paths may spell it (absolute, or with symlinks resolved).
+#[derive(Clone, Debug)]
+pub struct Root {
+    given: PathBuf,
+    spellings: Vec<PathBuf>,
+}
+
+impl Root {
+    pub fn new(content: &Path) -> Self {
+        let mut spellings = vec![content.to_path_buf()];
+        spellings.extend(std::path::absolute(content).ok());
+        spellings.extend(std::fs::canonicalize(content).ok());
+        Root { given: content.to_path_buf(), spellings }
+    }
+
+    /// `path` as the pipeline names it, with its part below the root.
+    fn restate(&self, path: &Path) -> Option<(PathBuf, PathBuf)> {
+        let below = self.spellings.iter().find_map(|root| path.strip_prefix(root).ok())?;
+        Some((self.given.join(below), below.to_path_buf()))
+    }
+}
+
+/// What a batch of events means for the pipeline.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Classified {
+    Changes(Changes),
+    /// Events were lost.
+    Overflow,
+}
+
+/// The paths worth reading again; `None` when no event matters (only reads,
+/// editor leftovers or hidden files).
+pub fn classify(root: &Root, events: &[DebouncedEvent]) -> Option<Classified> {
+    if events.iter().any(|e| e.need_rescan()) {
+        return Some(Classified::Overflow);
+    }
+    let paths: BTreeSet<PathBuf> = events
+        .iter()
+        // Opening and reading (ours included) change nothing.
+        .filter(|e| match e.kind {
+            EventKind::Access(access) => access == AccessKind::Close(AccessMode::Write),
+            _ => true,
+        })
+        .flat_map(|e| e.paths.iter())
+        .filter_map(|path| root.restate(path))
+        .filter(|(_, below)| !is_ignored(below))
+        .map(|(path, _)| path)
+        .collect();
+    (!paths.is_empty()).then_some(Classified::Changes(Changes::Paths(paths)))
+}
+
+/// Whether any part of `relative` is an ignored name.
+fn is_ignored(relative: &Path) -> bool {
+    relative.components().any(|part| match part {
+        Component::Normal(name) => name.to_str().is_none_or(is_ignored_name),
+        _ => false,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use notify::Event;
+    use notify::event::{CreateKind, DataChange, Flag, ModifyKind, RemoveKind};
+    use std::time::Instant;
+
+    fn event(kind: EventKind, path: &str) -> DebouncedEvent {
+        DebouncedEvent::new(Event::new(kind).add_path(PathBuf::from(path)), Instant::now())
+    }
+
+    #[test]
+    fn editor_leftovers_and_reads_are_not_changes() {
+        let root = Root { given: PathBuf::from("c"), spellings: vec![PathBuf::from("/c")] };
+        let noise = [
+            event(EventKind::Create(CreateKind::File), "/c/s/.01.md.swp"),
+            event(EventKind::Modify(ModifyKind::Data(DataChange::Any)), "/c/s/01.md~"),
+            event(EventKind::Create(CreateKind::File), "/c/s/4913"),
+            event(EventKind::Remove(RemoveKind::File), "/c/.git/index.lock"),
+            event(EventKind::Access(AccessKind::Close(notify::event::AccessMode::Read)), "/c/s/01.md"),
+        ];
+        assert_eq!(classify(&root, &noise), None);
+        let save = [
+            event(EventKind::Create(CreateKind::File), "/c/s/.01.md.tmp"),
+            event(EventKind::Modify(ModifyKind::Name(notify::event::RenameMode::Both)), "/c/s/01.md"),
+        ];
+        let expected = Changes::Paths(BTreeSet::from([PathBuf::from("c/s/01.md")]));
+        assert_eq!(classify(&root, &save), Some(Classified::Changes(expected)));
+    }
+
+    #[test]
+    fn a_lost_event_queue_means_rescan() {
+        let overflow =
+            DebouncedEvent::new(Event::new(EventKind::Other).set_flag(Flag::Rescan), Instant::now());
+        assert_eq!(classify(&Root::new(Path::new("/c")), &[overflow]), Some(Classified::Overflow));
+    }
+}
