@@ -50,6 +50,8 @@ pub struct Live {
     watcher: Option<Watcher>,
     status: Status,
     next_due: Option<Timestamp>,
+    /// When to rescan, when polling.
+    next_poll: Option<Instant>,
     /// Diagnostics already logged, so each is logged once.
     reported: BTreeSet<Diagnostic>,
     warnings: Vec<String>,
@@ -99,6 +101,7 @@ impl Live {
             watcher: None,
             status: Status::default(),
             next_due: first.catalog.as_ref().and_then(|c| c.next_scheduled(now)),
+            next_poll: None,
             reported: first.diagnostics.iter().cloned().collect(),
             warnings: Vec::new(),
             publishes: 1,
@@ -106,6 +109,9 @@ impl Live {
         };
         if let Some(mode) = watching {
             live.watch(mode);
+            // Edits made between the first build and the watcher's start
+            // sent no event: compare everything once.
+            let _ = live.sender.send(Signal::Changed(Changes::Everything));
         }
         live.status = live.status_of(first, now);
         live.swap();
@@ -137,8 +143,8 @@ impl Live {
                 }
                 continue;
             }
-            let signal = match self.until_due() {
-                Some(wait) => self.signals.recv_timeout(wait),
+            let signal = match self.next_wakeup() {
+                Some(at) => self.signals.recv_timeout(at.saturating_duration_since(Instant::now())),
                 None => self.signals.recv().map_err(|_| RecvTimeoutError::Disconnected),
             };
             match signal {
@@ -148,8 +154,10 @@ impl Live {
                     }
                 }
                 Err(RecvTimeoutError::Timeout) => {
-                    if self.next_due.is_some_and(|due| self.clock.now() >= due) {
-                        self.rebuild(Changes::Paths(BTreeSet::new()), "a scheduled episode is due");
+                    if self.next_poll.is_some_and(|at| Instant::now() >= at) {
+                        self.rebuild(Changes::Everything, Why::Polling);
+                    } else if self.next_due.is_some_and(|due| self.clock.now() >= due) {
+                        self.rebuild(Changes::Paths(BTreeSet::new()), Why::Schedule);
                     }
                 }
                 Err(RecvTimeoutError::Disconnected) => break,
@@ -173,7 +181,7 @@ impl Live {
             Signal::Changed(changes) => changes,
         };
         let stop = self.settle(&mut changes);
-        self.rebuild(changes, "files changed");
+        self.rebuild(changes, Why::Edits);
         !stop
     }
 
@@ -194,8 +202,11 @@ impl Live {
         false
     }
 
-    fn rebuild(&mut self, changes: Changes, why: &str) {
+    fn rebuild(&mut self, changes: Changes, why: Why) {
         let started = Instant::now();
+        if self.watcher.as_ref().is_some_and(|w| w.mode == watch::Mode::Polling) {
+            self.next_poll = Some(started + watch::POLL_INTERVAL);
+        }
         self.interrupt.store(false, Ordering::Release);
         tracing::debug!(?changes, "rebuilding");
         let now = self.clock.now();
@@ -219,14 +230,13 @@ impl Live {
         self.next_due = build.catalog.as_ref().and_then(|c| c.next_scheduled(now));
         self.status = self.status_of(&build, now);
         self.swap();
-        info!(
-            why,
-            changed,
-            errors = build.error_count(),
-            micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
-            next_due = self.next_due.map(|t| t.to_string()),
-            "rebuilt"
-        );
+        let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+        let next_due = self.next_due.map(|t| t.to_string());
+        if changed || !matches!(why, Why::Polling) {
+            info!(?why, changed, errors = build.error_count(), micros, next_due, "rebuilt");
+        } else {
+            tracing::debug!(micros, "polled: no change");
+        }
     }
 
     /// Best compression and feeds/, unless an edit interrupts.
@@ -277,6 +287,9 @@ impl Live {
         match watch::start(&content, mode, self.sender.clone(), self.interrupt.clone()) {
             Ok(watcher) => {
                 info!(mode = watcher.mode.name(), content = %content.display(), "watching for edits");
+                if watcher.mode == watch::Mode::Polling {
+                    self.next_poll = Some(Instant::now() + watch::POLL_INTERVAL);
+                }
                 self.watcher = Some(watcher);
             }
             Err(e) => {
@@ -302,14 +315,24 @@ impl Live {
         }
     }
 
-    /// How long to sleep before the next scheduled episode is due.
-    fn until_due(&self) -> Option<Duration> {
-        let due = self.next_due?;
-        let left = due.duration_since(self.clock.now());
-        // Rounded up to the millisecond, so waking finds it due.
-        let left = Duration::try_from(left).unwrap_or(Duration::ZERO) + Duration::from_millis(1);
-        Some(left.min(LONGEST_SLEEP))
+    /// When to wake with no signal: for the next scheduled episode (in
+    /// pieces no longer than `LONGEST_SLEEP`) or the next poll.
+    fn next_wakeup(&self) -> Option<Instant> {
+        let due = self.next_due.map(|due| {
+            let left = Duration::try_from(due.duration_since(self.clock.now())).unwrap_or(Duration::ZERO);
+            // Rounded up to the millisecond, so waking finds it due.
+            Instant::now() + (left + Duration::from_millis(1)).min(LONGEST_SLEEP)
+        });
+        [due, self.next_poll].into_iter().flatten().min()
     }
+}
+
+/// Why a rebuild runs.
+#[derive(Clone, Copy, Debug)]
+enum Why {
+    Edits,
+    Schedule,
+    Polling,
 }
 
 fn merge(changes: &mut Changes, more: Changes) {

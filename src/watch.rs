@@ -9,16 +9,16 @@
 //! hidden files never cause a rebuild.
 //!
 //! If the platform's watcher cannot start (the inotify watch limit) or
-//! overflows, it is replaced by polling, and the driver is told so that it
-//! rescans everything and says so in the log and at the status endpoint.
+//! overflows, the driver is told, and falls back to rescanning everything
+//! periodically, saying so in the log and at the status endpoint.
 
 use crate::content::walk::is_ignored_name;
 use crate::pipeline::Changes;
 use notify_debouncer_full::notify::{
-    self, EventKind, PollWatcher, RecursiveMode,
+    self, EventKind, RecursiveMode,
     event::{AccessKind, AccessMode},
 };
-use notify_debouncer_full::{DebounceEventResult, DebouncedEvent, NoCache, new_debouncer, new_debouncer_opt};
+use notify_debouncer_full::{DebounceEventResult, DebouncedEvent, new_debouncer};
 use std::collections::BTreeSet;
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
@@ -41,7 +41,7 @@ pub const POLL_INTERVAL: Duration = Duration::from_secs(2);
 pub enum Mode {
     /// The platform's file events (inotify, FSEvents, ReadDirectoryChangesW).
     Events,
-    /// Comparing the folder every [`POLL_INTERVAL`] (network filesystems,
+    /// Rescanning the folder every [`POLL_INTERVAL`] (network filesystems,
     /// or when events are not to be trusted).
     Polling,
 }
@@ -74,35 +74,38 @@ pub struct Watcher {
 
 /// Starts watching `content` recursively in `mode`, sending to `signals`
 /// and raising `interrupt` whenever changes are sent (so that slow,
-/// deferrable work can give way to them). If events cannot be had, polls,
-/// and says why as a [`Signal::Degraded`].
+/// deferrable work can give way to them). If events cannot be had, says why
+/// as a [`Signal::Degraded`] and returns a polling watcher.
+///
+/// Polling is the driver's job (a full rescan every [`POLL_INTERVAL`],
+/// which finds every change by content): notify's poll watcher compares
+/// mtimes to the second, so it misses an edit made in the second it looked.
 pub fn start(
     content: &Path,
     mode: Mode,
     signals: Sender<Signal>,
     interrupt: Arc<AtomicBool>,
 ) -> notify::Result<Watcher> {
+    let polling = Watcher { mode: Mode::Polling, _debouncer: Box::new(()) };
+    if mode == Mode::Polling {
+        return Ok(polling);
+    }
     let root = Root::new(content);
     let handler = {
         let signals = signals.clone();
         move |result: DebounceEventResult| handle(&root, result, &signals, &interrupt)
     };
-    if mode == Mode::Events {
-        match new_debouncer(DEBOUNCE, Some(TICK), handler.clone()).and_then(|mut debouncer| {
-            debouncer.watch(content, RecursiveMode::Recursive)?;
-            Ok(debouncer)
-        }) {
-            Ok(debouncer) => return Ok(Watcher { mode, _debouncer: Box::new(debouncer) }),
-            Err(error) => {
-                let _ = signals.send(Signal::Degraded(format!("file events are unavailable ({error})")));
-            }
+    let watching = new_debouncer(DEBOUNCE, Some(TICK), handler).and_then(|mut debouncer| {
+        debouncer.watch(content, RecursiveMode::Recursive)?;
+        Ok(debouncer)
+    });
+    match watching {
+        Ok(debouncer) => Ok(Watcher { mode, _debouncer: Box::new(debouncer) }),
+        Err(error) => {
+            let _ = signals.send(Signal::Degraded(format!("file events are unavailable ({error})")));
+            Ok(polling)
         }
     }
-    let config = notify::Config::default().with_poll_interval(POLL_INTERVAL);
-    let mut debouncer =
-        new_debouncer_opt::<_, PollWatcher, NoCache>(DEBOUNCE, Some(TICK), handler, NoCache, config)?;
-    debouncer.watch(content, RecursiveMode::Recursive)?;
-    Ok(Watcher { mode: Mode::Polling, _debouncer: Box::new(debouncer) })
 }
 
 fn handle(root: &Root, result: DebounceEventResult, signals: &Sender<Signal>, interrupt: &AtomicBool) {

@@ -9,6 +9,7 @@ mod bad_input;
 mod caching;
 mod connections;
 mod feeds;
+mod live;
 mod output;
 mod sample;
 mod server;

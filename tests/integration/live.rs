@@ -1,0 +1,336 @@
+//! `episodic serve` while the content changes under it: real files in a temp
+//! dir, the real watcher, the real server over TCP, every feed read back
+//! with feed-rs. Waits poll with a deadline.
+
+use crate::server::{Reply, Server};
+use crate::support::{Fixture, NOW, episode, parse_feed, series_toml, titles};
+use std::time::{Duration, Instant};
+
+const DEADLINE: Duration = Duration::from_secs(10);
+
+/// Polls `check` until it returns `Some`, or fails after `DEADLINE`.
+fn wait_for<T>(what: &str, mut check: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + DEADLINE;
+    loop {
+        if let Some(value) = check() {
+            return value;
+        }
+        assert!(Instant::now() < deadline, "gave up waiting for {what}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+fn status(server: &Server) -> serde_json::Value {
+    let reply = server.get("/_episodic/status", &[]);
+    assert_eq!(reply.status, 200);
+    serde_json::from_slice(&reply.body).unwrap()
+}
+
+fn publishes(server: &Server) -> u64 {
+    status(server)["publishes"].as_u64().unwrap()
+}
+
+fn feed_titles(server: &Server, path: &str) -> Vec<String> {
+    let reply = server.get(path, &[]);
+    assert_eq!(reply.status, 200, "{path}");
+    titles(&parse_feed(path, &reply.body))
+}
+
+fn serial() -> Fixture {
+    let f = Fixture::new();
+    f.write("s/series.toml", &series_toml("Serial", "title_format = \"{number}화. {title}\"\n"));
+    f.write("s/01-a.md", &episode("First", "2026-11-02T10:00:00", "", "One.\n"));
+    f.write("s/02-b.md", &episode("Second", "2026-11-09T10:00:00", "", "Two.\n"));
+    f
+}
+
+fn start(f: &Fixture) -> Server {
+    let server = Server::start(f, NOW, &[]);
+    assert_eq!(status(&server)["watching"], "events");
+    server
+}
+
+#[test]
+fn added_edited_renamed_and_deleted_episodes_are_served() {
+    let f = serial();
+    let server = start(&f);
+    assert_eq!(feed_titles(&server, "/s/rss.xml"), ["2화. Second", "1화. First"]);
+
+    f.write("s/03-c.md", &episode("Third", "2026-11-16T10:00:00", "", "Three.\n"));
+    wait_for("the new episode", || (feed_titles(&server, "/s/atom.xml").len() == 3).then_some(()));
+    let feed = parse_feed("atom.xml", &server.get("/s/atom.xml", &[]).body);
+    assert_eq!(feed.entries[0].id, "https://example.com/s/3/");
+    assert_eq!(feed.entries[0].published.unwrap().to_rfc3339(), "2026-11-16T01:00:00+00:00");
+
+    f.write("s/02-b.md", &episode("Second, revised", "2026-11-09T10:00:00", "", "Two.\n"));
+    wait_for("the edit", || {
+        (feed_titles(&server, "/s/rss.xml") == ["3화. Third", "2화. Second, revised", "1화. First"])
+            .then_some(())
+    });
+
+    f.rename("s/03-c.md", "s/03-third.md");
+    f.write("s/01-a.md", &episode("First, renamed file's neighbour", "2026-11-02T10:00:00", "", "One.\n"));
+    wait_for("the edit after the rename", || {
+        feed_titles(&server, "/feed.json")
+            .contains(&"1화. First, renamed file's neighbour".to_owned())
+            .then_some(())
+    });
+    let feed = parse_feed("feed.json", &server.get("/s/feed.json", &[]).body);
+    let ids: Vec<&str> = feed.entries.iter().map(|e| e.id.as_str()).collect();
+    assert_eq!(ids, ["https://example.com/s/3/", "https://example.com/s/2/", "https://example.com/s/1/"]);
+
+    std::fs::remove_file(f.content().join("s/02-b.md")).unwrap();
+    wait_for("the deletion", || {
+        (feed_titles(&server, "/s/rss.xml") == ["3화. Third", "1화. First, renamed file's neighbour"])
+            .then_some(())
+    });
+    assert_eq!(status(&server)["errors"], serde_json::json!([]));
+}
+
+#[test]
+fn an_editor_save_is_published_once_and_a_touch_not_at_all() {
+    let f = serial();
+    f.write("t/series.toml", &series_toml("Other", ""));
+    f.write("t/01-x.md", &episode("Other one", "2026-11-03T10:00:00", "", "X.\n"));
+    let server = start(&f);
+    let before = publishes(&server);
+    let other = server.get("/t/rss.xml", &[]);
+
+    // Write a hidden temp file beside it, then rename it over: vim's
+    // backup, VS Code's and most editors' safe save.
+    f.write("s/.01-a.md.swp", "swap");
+    f.write("s/01-a.md~", "backup");
+    f.write("s/.01-a.md.tmp", &episode("First, saved", "2026-11-02T10:00:00", "", "One.\n"));
+    f.rename("s/.01-a.md.tmp", "s/01-a.md");
+    wait_for("the save", || {
+        feed_titles(&server, "/s/rss.xml").contains(&"1화. First, saved".to_owned()).then_some(())
+    });
+    assert_eq!(publishes(&server), before + 1);
+
+    // Touching a file, or rewriting the same bytes, changes nothing. The
+    // edit after them shows they were processed.
+    let touched = std::fs::File::options().write(true).open(f.content().join("t/01-x.md")).unwrap();
+    touched.set_modified(std::time::SystemTime::now()).unwrap();
+    f.write("t/01-x.md", &episode("Other one", "2026-11-03T10:00:00", "", "X.\n"));
+    f.write("s/02-b.md", &episode("Second, saved", "2026-11-09T10:00:00", "", "Two.\n"));
+    wait_for("the next edit", || {
+        feed_titles(&server, "/s/rss.xml").contains(&"2화. Second, saved".to_owned()).then_some(())
+    });
+    assert_eq!(publishes(&server), before + 2);
+    let again = server.get("/t/rss.xml", &[]);
+    assert_eq!(again.header("etag"), other.header("etag"));
+    assert_eq!(again.header("last-modified"), other.header("last-modified"));
+    assert_eq!(again.body, other.body);
+}
+
+#[test]
+fn a_broken_edit_keeps_the_last_good_version_until_fixed() {
+    let f = serial();
+    let server = start(&f);
+    let good = server.get("/s/rss.xml", &[]);
+
+    f.write("s/02-b.md", "+++\ntitle = \"Second, half-typed\ndate = 2026-11-09T10:00:00\n+++\nTwo.\n");
+    f.write("s/01-a.md", &episode("First, fine", "2026-11-02T10:00:00", "", "One.\n"));
+    let errors = wait_for("the error at the status endpoint", || {
+        let errors = status(&server)["errors"].clone();
+        (errors.as_array().unwrap().len() == 1).then_some(errors)
+    });
+    assert!(errors[0]["file"].as_str().unwrap().ends_with("s/02-b.md"), "{errors}");
+    assert_eq!(errors[0]["line"], 2);
+    // The other edit is published; the broken episode keeps its last good
+    // version.
+    wait_for("the good edit", || {
+        (feed_titles(&server, "/s/rss.xml") == ["2화. Second", "1화. First, fine"]).then_some(())
+    });
+    assert_ne!(server.get("/s/rss.xml", &[]).body, good.body);
+
+    f.write("s/02-b.md", &episode("Second, fixed", "2026-11-09T10:00:00", "", "Two.\n"));
+    wait_for("the fix", || {
+        (feed_titles(&server, "/s/rss.xml") == ["2화. Second, fixed", "1화. First, fine"]).then_some(())
+    });
+    assert_eq!(status(&server)["errors"], serde_json::json!([]));
+}
+
+#[test]
+fn broken_settings_keep_the_last_good_ones() {
+    let f = serial();
+    let server = start(&f);
+    f.write(
+        "s/series.toml",
+        "title = \"Serial\"\ntitle_format = \"{number}화. {title}\"\ntimezone = \"Asia/Seol\"\n",
+    );
+    f.write("site.toml", "title = \"Test site\"\nbase_url = \"not a url\"\n");
+    wait_for("both errors", || (status(&server)["errors"].as_array().unwrap().len() == 2).then_some(()));
+    let feed = parse_feed("atom.xml", &server.get("/s/atom.xml", &[]).body);
+    assert_eq!(feed.entries[0].id, "https://example.com/s/2/");
+    assert_eq!(titles(&feed), ["2화. Second", "1화. First"]);
+
+    f.write("s/series.toml", &series_toml("Serial, renamed", "title_format = \"#{number} {title}\"\n"));
+    wait_for("the fixed series", || {
+        (feed_titles(&server, "/s/rss.xml") == ["#2 Second", "#1 First"]).then_some(())
+    });
+    assert_eq!(status(&server)["errors"].as_array().unwrap().len(), 1);
+    let reply = server.get("/s/rss.xml", &[]);
+    assert!(String::from_utf8_lossy(&reply.body).contains("<title>Serial, renamed</title>"));
+}
+
+#[test]
+fn a_scheduled_episode_goes_live_on_time_without_any_event() {
+    let f = serial();
+    // Two seconds after the server's clock starts (NOW is midnight UTC).
+    f.write("s/03-c.md", &episode("Third", "2026-11-25T09:00:02+09:00", "", "Three.\n"));
+    let started = Instant::now();
+    let server = Server::start_with_args(&f, NOW, &[], &["--watch", "off"]);
+    assert_eq!(status(&server)["watching"], "off");
+    assert_eq!(status(&server)["next_scheduled"], "2026-11-25T00:00:02Z");
+    assert_eq!(feed_titles(&server, "/s/rss.xml").len(), 2);
+    let cache = server.get("/s/rss.xml", &[]);
+    let max_age: u64 = cache
+        .header("cache-control")
+        .split("max-age=")
+        .nth(1)
+        .unwrap()
+        .split(',')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(max_age <= 2, "{}", cache.header("cache-control"));
+
+    wait_for("the scheduled episode", || (feed_titles(&server, "/s/rss.xml").len() == 3).then_some(()));
+    let live_after = started.elapsed();
+    assert!(live_after >= Duration::from_millis(1900), "went live early: {live_after:?}");
+    assert!(live_after < Duration::from_millis(3500), "went live late: {live_after:?}");
+    let feed = parse_feed("rss.xml", &server.get("/s/rss.xml", &[]).body);
+    assert_eq!(feed.entries[0].published.unwrap().to_rfc3339(), "2026-11-25T00:00:02+00:00");
+    assert_eq!(status(&server)["next_scheduled"], serde_json::Value::Null);
+}
+
+#[test]
+fn moving_a_date_earlier_and_publishing_a_draft_replan_the_schedule() {
+    let f = serial();
+    f.write("ny/series.toml", &series_toml("New York", "timezone = \"America/New_York\"\n"));
+    f.write("ny/01-a.md", &episode("Early", "2026-11-01T10:00:00", "", "A.\n"));
+    f.write("ny/02-b.md", &episode("Later", "2026-12-07T10:00:00", "", "B.\n"));
+    f.write("s/03-c.md", &episode("Third", "2026-11-25T09:00:01+09:00", "draft = true\n", "Three.\n"));
+    let server = start(&f);
+    assert_eq!(status(&server)["next_scheduled"], "2026-12-07T15:00:00Z");
+    // Moved earlier, to local New York time after the November DST change:
+    // 19:00:03 EST is 00:00:03 UTC the next day (not 23:00:03, as EDT).
+    f.write("ny/02-b.md", &episode("Later", "2026-11-24T19:00:03", "", "B.\n"));
+    wait_for("the re-plan", || (status(&server)["next_scheduled"] == "2026-11-25T00:00:03Z").then_some(()));
+    // A draft whose time has come goes live as soon as it is published.
+    f.write("s/03-c.md", &episode("Third", "2026-11-25T09:00:01+09:00", "", "Three.\n"));
+    wait_for("the draft, published", || (feed_titles(&server, "/s/rss.xml").len() == 3).then_some(()));
+    wait_for("the moved episode", || (feed_titles(&server, "/ny/rss.xml").len() == 2).then_some(()));
+    let feed = parse_feed("atom.xml", &server.get("/ny/atom.xml", &[]).body);
+    assert_eq!(feed.entries[0].published.unwrap().to_rfc3339(), "2026-11-25T00:00:03+00:00");
+    // And later again: it leaves the feed.
+    f.write("ny/02-b.md", &episode("Later", "2026-12-07T10:00:00", "", "B.\n"));
+    wait_for("the episode, unpublished", || (feed_titles(&server, "/ny/rss.xml").len() == 1).then_some(()));
+    assert_eq!(status(&server)["next_scheduled"], "2026-12-07T15:00:00Z");
+}
+
+#[test]
+fn five_hundred_files_replaced_at_once_settle_to_the_final_state() {
+    let f = Fixture::new();
+    f.write("site.toml", &crate::support::SITE_TOML.replace("[author]", "feed_limit = 1000\n[author]"));
+    f.write("s/series.toml", &series_toml("Big", ""));
+    let body = |version: &str, n: usize| {
+        episode(&format!("{version} {n}"), "2026-11-02T10:00:00", &format!("number = {n}\n"), "Text.\n")
+    };
+    for n in 1..=500 {
+        f.write(&format!("s/{n:03}.md"), &body("old", n));
+    }
+    let server = start(&f);
+    assert_eq!(feed_titles(&server, "/s/feed.json").len(), 500);
+    let before = publishes(&server);
+
+    // Like a `git checkout`: every file replaced by a new one.
+    for n in 1..=500 {
+        f.write(&format!("s/.{n:03}.md.new"), &body("new", n));
+        f.rename(&format!("s/.{n:03}.md.new"), &format!("s/{n:03}.md"));
+    }
+    let titles = wait_for("all 500 new versions", || {
+        let titles = feed_titles(&server, "/s/feed.json");
+        titles.iter().all(|t| t.starts_with("new ")).then_some(titles)
+    });
+    let mut expected: Vec<String> = (1..=500).map(|n| format!("new {n}")).collect();
+    let mut got = titles;
+    got.sort();
+    expected.sort();
+    assert_eq!(got, expected);
+    assert_eq!(publishes(&server), before + 1, "the burst was published in more than one step");
+}
+
+#[test]
+fn clients_never_see_a_broken_feed_while_200_rebuilds_run() {
+    let f = serial();
+    let server = start(&f);
+    let addr = server.addr;
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let reader = {
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            let mut fetched = 0;
+            let paths = ["/s/rss.xml", "/s/atom.xml", "/s/feed.json", "/rss.xml"];
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                for path in paths {
+                    let reply: Reply = crate::server::request(addr, hyper::Method::GET, path, &[]);
+                    assert_eq!(reply.status, 200, "{path}");
+                    let feed = parse_feed(path, &reply.body);
+                    assert_eq!(feed.entries.len(), 2, "{path}");
+                    fetched += 1;
+                }
+            }
+            fetched
+        })
+    };
+    let before = publishes(&server);
+    for n in 1..=200u64 {
+        f.write("s/02-b.md", &episode(&format!("Second, take {n}"), "2026-11-09T10:00:00", "", "Two.\n"));
+        wait_for("the rebuild", || (publishes(&server) >= before + n).then_some(()));
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let fetched = reader.join().expect("the reader saw only whole feeds");
+    assert!(fetched >= 200, "only {fetched} feeds were fetched");
+    assert_eq!(publishes(&server), before + 200);
+    assert_eq!(feed_titles(&server, "/s/rss.xml")[0], "2화. Second, take 200");
+}
+
+#[test]
+fn polling_sees_edits_too() {
+    let f = serial();
+    let server = Server::start_with_args(&f, NOW, &[], &["--watch", "polling"]);
+    assert_eq!(status(&server)["watching"], "polling");
+    f.write("s/02-b.md", &episode("Second, polled", "2026-11-09T10:00:00", "", "Two.\n"));
+    wait_for("the polled edit", || {
+        feed_titles(&server, "/s/rss.xml").contains(&"2화. Second, polled".to_owned()).then_some(())
+    });
+}
+
+#[test]
+fn feeds_on_disk_follow_and_stay_whole() {
+    let f = serial();
+    let server = start(&f);
+    f.write("s/03-c.md", &episode("Third", "2026-11-16T10:00:00", "", "Three.\n"));
+    let served = wait_for("the new episode", || {
+        let reply = server.get("/s/rss.xml", &[]);
+        (titles(&parse_feed("rss.xml", &reply.body)).len() == 3).then_some(reply)
+    });
+    // feeds/ catches up once edits pause, with the same bytes and mtime.
+    wait_for("feeds/ to catch up", || (f.read_out("s/rss.xml") == served.body).then_some(()));
+    let modified = std::fs::metadata(f.out().join("s/rss.xml")).unwrap().modified().unwrap();
+    assert_eq!(httpdate::fmt_http_date(modified), served.header("last-modified"));
+    let gz = wait_for("the gzip variant", || {
+        let gz = f.read_out("s/rss.xml.gz");
+        let mut text = Vec::new();
+        std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&gz[..]), &mut text).ok()?;
+        (text == served.body).then_some(gz)
+    });
+    let reply = server.get("/s/rss.xml", &[("accept-encoding", "gzip")]);
+    assert_eq!(reply.body, gz, "the best variant is served once written");
+    drop(server);
+    let files = f.out_files();
+    assert!(!files.iter().any(|p| p.contains("staging")), "{files:?}");
+}
