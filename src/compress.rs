@@ -46,10 +46,10 @@ impl Encoding {
     }
 }
 
-/// How hard to compress. Live edits are served at once with quick
-/// variants, then replaced by the best ones once edits pause: on a 660 KB
-/// feed, gzip 9 + brotli 6 + zstd 9 take 81 ms of one core, and an edit
-/// touches six such feeds; gzip 1 + zstd 3 take 8 ms.
+/// How hard to compress. Live edits are served at once with a quick gzip,
+/// which every reader accepts, then with the best variants once edits
+/// pause: on a 660 KB feed, gzip 9 + brotli 6 + zstd 9 take 81 ms of one
+/// core, and an edit touches six such feeds; gzip 1 takes 5 ms.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Effort {
     Quick,
@@ -60,21 +60,18 @@ pub enum Effort {
 /// 40 ms; brotli 6 takes 33 ms and is within 3% of quality 9's size, which
 /// takes 91 ms and allocates a 25 MB hasher (6 MB here, which keeps the
 /// server under 50 MB); zstd 9 takes 20 ms, within 1.5% of level 15's size
-/// (92 ms). Quick levels: gzip 1 (+48% size, 8× faster than 9) and zstd 3
-/// (+5%, 5× faster than 9); brotli has no level both quick and smaller
-/// than those, so quick variants have none.
+/// (92 ms). Quick: gzip 1 (+48% size, 8× faster than 9).
 const GZIP_LEVEL: u32 = 9;
 const GZIP_QUICK_LEVEL: u32 = 1;
 const BROTLI_QUALITY: u32 = 6;
 const BROTLI_WINDOW: u32 = 22;
 const ZSTD_LEVEL: i32 = 9;
-const ZSTD_QUICK_LEVEL: i32 = 3;
 
 impl Effort {
     /// The encodings made at this effort, in preference order.
     pub fn encodings(self) -> &'static [Encoding] {
         match self {
-            Effort::Quick => &[Encoding::Zstd, Encoding::Gzip],
+            Effort::Quick => &[Encoding::Gzip],
             Effort::Best => &Encoding::COMPRESSED,
         }
     }
@@ -119,8 +116,7 @@ pub fn compress(bytes: &[u8], encoding: Encoding, effort: Effort) -> Vec<u8> {
             out
         }
         Encoding::Zstd => {
-            let level = if effort == Effort::Best { ZSTD_LEVEL } else { ZSTD_QUICK_LEVEL };
-            zstd::bulk::compress(bytes, level).expect("compressing into memory cannot fail")
+            zstd::bulk::compress(bytes, ZSTD_LEVEL).expect("compressing into memory cannot fail")
         }
     }
 }
@@ -167,7 +163,7 @@ mod tests {
         assert_eq!(first.iter().map(|(e, _)| *e).collect::<Vec<_>>(), Encoding::COMPRESSED);
         assert_eq!(first, variants(&output, Effort::Best));
         let quick = variants(&output, Effort::Quick);
-        assert_eq!(quick.iter().map(|(e, _)| *e).collect::<Vec<_>>(), [Encoding::Zstd, Encoding::Gzip]);
+        assert_eq!(quick.iter().map(|(e, _)| *e).collect::<Vec<_>>(), [Encoding::Gzip]);
         for (encoding, bytes) in first.into_iter().chain(quick) {
             let decoded = match encoding {
                 Encoding::Gzip => {

@@ -29,7 +29,7 @@ use tracing::{error, info, warn};
 
 /// A burst (a `git checkout`, an rsync) is over once no event came for this
 /// long; it becomes one rebuild.
-const QUIET: Duration = Duration::from_millis(20);
+const QUIET: Duration = Duration::from_millis(15);
 /// ... unless it goes on for longer than this, when what came so far is
 /// published and the rest follows.
 const LONGEST_BURST: Duration = Duration::from_secs(1);

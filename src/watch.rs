@@ -30,8 +30,8 @@ use tracing::warn;
 /// How long a path must be quiet before its events are delivered: long
 /// enough to fold an editor's save, short against the 100 ms save-to-served
 /// goal. The debouncer checks every `TICK`.
-pub const DEBOUNCE: Duration = Duration::from_millis(15);
-const TICK: Duration = Duration::from_millis(5);
+pub const DEBOUNCE: Duration = Duration::from_millis(10);
+const TICK: Duration = Duration::from_millis(10);
 
 /// How often the fallback compares the folder with what it saw.
 pub const POLL_INTERVAL: Duration = Duration::from_secs(2);

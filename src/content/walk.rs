@@ -10,7 +10,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 /// The files of one content folder, in a stable (sorted) order.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct ContentTree {
     pub root: PathBuf,
     pub series: Vec<SeriesDir>,
@@ -20,7 +20,7 @@ pub struct ContentTree {
 }
 
 /// A folder holding series.toml: its name is the series' URL segment.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct SeriesDir {
     pub slug: String,
     pub dir: PathBuf,
@@ -62,17 +62,19 @@ pub fn scan(root: &Path) -> Result<(ContentTree, Vec<Diagnostic>), Diagnostic> {
     }
     folders.sort();
     for (name, dir) in folders {
-        collect_assets(&dir, &name, &mut tree.assets, &mut problems);
-        if name.starts_with('_') {
+        // One listing gives a series folder's episodes and its assets.
+        let mut episodes = Vec::new();
+        let is_series = !name.starts_with('_');
+        let listed =
+            collect_files(&dir, &name, &mut tree.assets, is_series.then_some(&mut episodes), &mut problems);
+        if !is_series {
             continue;
         }
-        let episodes = match list_episodes(&dir, &mut problems) {
-            Ok(episodes) => episodes,
-            Err(e) => {
-                problems.push(Diagnostic::error(&dir, format!("cannot read this series folder: {e}")));
-                continue;
-            }
-        };
+        if let Err(e) = listed {
+            problems.push(Diagnostic::error(&dir, format!("cannot read this series folder: {e}")));
+            continue;
+        }
+        episodes.sort();
         if dir.join("series.toml").is_file() {
             tree.series.push(SeriesDir { slug: name, dir, episodes });
         } else if !episodes.is_empty() {
@@ -88,6 +90,44 @@ pub fn scan(root: &Path) -> Result<(ContentTree, Vec<Diagnostic>), Diagnostic> {
         }
     }
     Ok((tree, problems))
+}
+
+/// Applies file events to a tree listed before, when they are all episode
+/// files coming or going directly in a known series folder (or settings
+/// files, which are read again anyway): a 10,000-file folder need not be
+/// listed again for one saved episode. Returns false, leaving `tree`
+/// unusable, when any path is something else (a folder, an asset, a new
+/// series.toml): then list everything with [`scan`].
+pub fn patch(tree: &mut ContentTree, paths: &BTreeSet<PathBuf>) -> bool {
+    for path in paths {
+        let (Some(parent), Some(name)) = (path.parent(), path.file_name().and_then(|n| n.to_str())) else {
+            return false;
+        };
+        if is_ignored_name(name) || (parent == tree.root && name == "site.toml") {
+            continue;
+        }
+        let Some(series) = tree.series.iter_mut().find(|s| s.dir == parent) else { return false };
+        if name == "series.toml" {
+            if !path.is_file() {
+                return false;
+            }
+            continue;
+        }
+        if !has_extension(name, "md") {
+            return false;
+        }
+        let listed = series.episodes.binary_search(path);
+        match (fs::metadata(path), listed) {
+            (Ok(meta), Err(at)) if meta.is_file() => series.episodes.insert(at, path.clone()),
+            (Ok(meta), Ok(_)) if meta.is_file() => {}
+            (Err(e), Ok(at)) if e.kind() == std::io::ErrorKind::NotFound => {
+                series.episodes.remove(at);
+            }
+            (Err(e), Err(_)) if e.kind() == std::io::ErrorKind::NotFound => {}
+            _ => return false,
+        }
+    }
+    true
 }
 
 fn entry_info(
@@ -126,16 +166,6 @@ fn entry_info(
     Some((name, path, is_dir))
 }
 
-fn list_episodes(dir: &Path, problems: &mut Vec<Diagnostic>) -> std::io::Result<Vec<PathBuf>> {
-    let mut episodes: Vec<PathBuf> = fs::read_dir(dir)?
-        .filter_map(|entry| entry_info(dir, entry, problems))
-        .filter(|(name, _, is_dir)| !is_dir && has_extension(name, "md"))
-        .map(|(_, path, _)| path)
-        .collect();
-    episodes.sort();
-    Ok(episodes)
-}
-
 fn has_extension(name: &str, extension: &str) -> bool {
     name.rsplit_once('.').is_some_and(|(_, ext)| ext.eq_ignore_ascii_case(extension))
 }
@@ -145,17 +175,27 @@ fn is_asset_name(name: &str) -> bool {
     !(has_extension(name, "md") || has_extension(name, "toml"))
 }
 
-/// Records every publishable file under `dir` as `prefix/...`. Each real
-/// folder is visited once, so symlink loops end.
-fn collect_assets(dir: &Path, prefix: &str, assets: &mut BTreeSet<String>, problems: &mut Vec<Diagnostic>) {
+/// Records every publishable file under `dir` as `prefix/...`, and the
+/// `*.md` files directly in it as `episodes` when asked. Each real folder
+/// is visited once, so symlink loops end. Only `dir` itself being
+/// unreadable is an error; folders below it are warnings.
+fn collect_files(
+    dir: &Path,
+    prefix: &str,
+    assets: &mut BTreeSet<String>,
+    mut episodes: Option<&mut Vec<PathBuf>>,
+    problems: &mut Vec<Diagnostic>,
+) -> std::io::Result<()> {
     let mut visited = BTreeSet::new();
     let mut stack = vec![(dir.to_path_buf(), prefix.to_owned())];
+    let mut top = true;
     while let Some((dir, prefix)) = stack.pop() {
-        if !fs::canonicalize(&dir).is_ok_and(|real| visited.insert(real)) {
+        if !fs::canonicalize(&dir).is_ok_and(|real| visited.insert(real)) && !top {
             continue;
         }
         let entries = match fs::read_dir(&dir) {
             Ok(entries) => entries,
+            Err(e) if top => return Err(e),
             Err(e) => {
                 problems.push(Diagnostic::warning(&dir, format!("cannot list this folder: {e}")));
                 continue;
@@ -163,14 +203,19 @@ fn collect_assets(dir: &Path, prefix: &str, assets: &mut BTreeSet<String>, probl
         };
         for entry in entries {
             let Some((name, path, is_dir)) = entry_info(&dir, entry, problems) else { continue };
-            let relative = format!("{prefix}/{name}");
             if is_dir {
-                stack.push((path, relative));
-            } else if !is_dir && is_asset_name(&name) {
-                assets.insert(relative);
+                stack.push((path, format!("{prefix}/{name}")));
+            } else if is_asset_name(&name) {
+                assets.insert(format!("{prefix}/{name}"));
+            } else if let Some(episodes) =
+                episodes.as_deref_mut().filter(|_| top && has_extension(&name, "md"))
+            {
+                episodes.push(path);
             }
         }
+        top = false;
     }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -9,15 +9,18 @@ use crate::model::episode::{self, ParsedEpisode};
 use crate::model::links::LinkTargets;
 use crate::model::{Episode, Series};
 use rayon::prelude::*;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use url::Url;
 
+/// Hashed by path: a rebuild looks up every file of the folder, and
+/// ordered maps compare paths component by component (20 ms for 10,000).
+/// Nothing is output in this map's order.
 #[derive(Default)]
 pub(super) struct Episodes {
-    files: BTreeMap<PathBuf, EpisodeFile>,
+    files: HashMap<PathBuf, EpisodeFile>,
 }
 
 struct EpisodeFile {
@@ -46,17 +49,33 @@ struct Candidate {
 }
 
 impl Episodes {
-    /// Makes the cache hold exactly `present` (path → series slug); returns
-    /// the paths that are new to it.
-    pub fn retain(&mut self, present: &BTreeMap<PathBuf, String>) -> BTreeSet<PathBuf> {
-        self.files.retain(|path, file| present.get(path).is_some_and(|slug| *slug == file.slug));
-        present.keys().filter(|path| !self.files.contains_key(*path)).cloned().collect()
+    /// Makes the cache hold exactly `present` (path → series slug). Returns
+    /// the paths new to it, and drops the permalinks of files that went from
+    /// `targets`, returning their content paths.
+    pub fn retain(
+        &mut self,
+        present: &HashMap<&Path, &str>,
+        targets: &mut LinkTargets,
+    ) -> (HashSet<PathBuf>, BTreeSet<String>) {
+        let mut gone = BTreeSet::new();
+        self.files.retain(|path, file| {
+            let keep = present.get(path.as_path()).is_some_and(|slug| *slug == file.slug);
+            if !keep && let Some(episode) = &file.episode {
+                targets.episodes.remove(&episode.meta.source);
+                gone.insert(episode.meta.source.clone());
+            }
+            keep
+        });
+        let new =
+            present.keys().filter(|path| !self.files.contains_key(**path)).map(|p| p.to_path_buf()).collect();
+        (new, gone)
     }
 
     /// Reads, checks and assembles the `wanted` files, then accepts every new
     /// version that is valid and whose number is its own. Returns the
     /// content paths whose permalink changed (appeared, went, renumbered), for
-    /// the caller to re-resolve the links that point at them.
+    /// the caller to re-resolve the links that point at them, and the files
+    /// assembled (whose links are resolved already).
     pub fn refresh(
         &mut self,
         content: &Path,
@@ -64,7 +83,7 @@ impl Episodes {
         series: &(dyn Fn(&str) -> Option<Series> + Sync),
         base: &Url,
         targets: &mut LinkTargets,
-    ) -> BTreeSet<String> {
+    ) -> (BTreeSet<String>, HashSet<PathBuf>) {
         let read: Vec<(PathBuf, String, Option<blake3::Hash>, Option<Read>)> = wanted
             .par_iter()
             .map(|w| {
@@ -94,11 +113,23 @@ impl Episodes {
                 }
             }
         }
-        self.refuse_duplicate_numbers(&mut candidates);
-
-        let before = std::mem::take(&mut targets.episodes);
-        targets.episodes = self.permalinks(&candidates, series);
-        let moved = changed_keys(&before, &targets.episodes);
+        let dropped = self.refuse_duplicate_numbers(&mut candidates);
+        let mut moved = BTreeSet::new();
+        for source in dropped {
+            targets.episodes.remove(&source);
+            moved.insert(source);
+        }
+        for candidate in &candidates {
+            let slug = self.files.get(&candidate.path).map(|f| f.slug.as_str());
+            if let Some(series) = slug.and_then(series) {
+                let meta = &candidate.parsed.meta;
+                let permalink = episode::permalink(&series, meta.number);
+                if targets.episodes.get(&meta.source) != Some(&permalink) {
+                    targets.episodes.insert(meta.source.clone(), permalink);
+                    moved.insert(meta.source.clone());
+                }
+            }
+        }
 
         let assembled: Vec<(PathBuf, Episode, Vec<Diagnostic>)> = candidates
             .into_par_iter()
@@ -108,13 +139,15 @@ impl Episodes {
                 Some((path, episode, problems))
             })
             .collect();
+        let mut done = HashSet::with_capacity(assembled.len());
         for (path, episode, problems) in assembled {
             if let Some(file) = self.files.get_mut(&path) {
                 file.problems.extend(problems);
                 file.episode = Some(Arc::new(episode));
+                done.insert(path);
             }
         }
-        moved
+        (moved, done)
     }
 
     /// Files whose published version links to one of `paths`.
@@ -135,20 +168,35 @@ impl Episodes {
     /// already had the number keeps it; the other is refused and keeps its
     /// last published version if that had another number. With no such
     /// holder (a first build), all of them are refused.
-    fn refuse_duplicate_numbers(&mut self, candidates: &mut Vec<Candidate>) {
+    /// Returns the content paths of published episodes taken down.
+    fn refuse_duplicate_numbers(&mut self, candidates: &mut Vec<Candidate>) -> Vec<String> {
         // A refused file falling back to its old number can clash again;
         // each pass refuses someone, so this ends.
-        while self.refuse_duplicates_once(candidates) {}
+        let mut dropped = Vec::new();
+        while self.refuse_duplicates_once(candidates, &mut dropped) {}
+        dropped
     }
 
-    fn refuse_duplicates_once(&mut self, candidates: &mut Vec<Candidate>) -> bool {
-        let new_numbers: BTreeMap<&Path, u64> =
+    fn refuse_duplicates_once(
+        &mut self,
+        candidates: &mut Vec<Candidate>,
+        taken_down: &mut Vec<String>,
+    ) -> bool {
+        let new_numbers: HashMap<&Path, u64> =
             candidates.iter().map(|c| (c.path.as_path(), c.parsed.meta.number)).collect();
+        // Only numbers a new version claims can clash (the published ones
+        // were distinct): collect just their holders.
+        let contested: HashSet<(&str, u64)> = candidates
+            .iter()
+            .filter_map(|c| self.files.get(&c.path).map(|f| (f.slug.as_str(), c.parsed.meta.number)))
+            .collect();
         let mut claims: BTreeMap<(&str, u64), Vec<(&Path, bool)>> = BTreeMap::new();
         for (path, file) in &self.files {
             let held = file.episode.as_ref().map(|e| e.meta.number);
             let Some(number) = new_numbers.get(path.as_path()).copied().or(held) else { continue };
-            claims.entry((&file.slug, number)).or_default().push((path, held == Some(number)));
+            if contested.contains(&(file.slug.as_str(), number)) {
+                claims.entry((&file.slug, number)).or_default().push((path, held == Some(number)));
+            }
         }
         let mut refused: BTreeMap<PathBuf, Diagnostic> = BTreeMap::new();
         let mut dropped: BTreeSet<PathBuf> = BTreeSet::new();
@@ -175,35 +223,14 @@ impl Episodes {
         for (path, problem) in refused {
             if let Some(file) = self.files.get_mut(&path) {
                 file.problems.push(problem);
-                if dropped.contains(&path) {
-                    file.episode = None;
+                if dropped.contains(&path)
+                    && let Some(episode) = file.episode.take()
+                {
+                    taken_down.push(episode.meta.source.clone());
                 }
             }
         }
         any
-    }
-
-    /// Every episode file's permalink after this run, for links between
-    /// episodes: new versions where accepted, published ones otherwise.
-    fn permalinks(
-        &self,
-        candidates: &[Candidate],
-        series: &(dyn Fn(&str) -> Option<Series> + Sync),
-    ) -> BTreeMap<String, Url> {
-        let mut permalinks: BTreeMap<String, Url> = self
-            .files
-            .values()
-            .filter_map(|f| f.episode.as_ref())
-            .map(|e| (e.meta.source.clone(), e.permalink.clone()))
-            .collect();
-        for candidate in candidates {
-            let slug = self.files.get(&candidate.path).map(|f| f.slug.as_str());
-            if let Some(series) = slug.and_then(series) {
-                let meta = &candidate.parsed.meta;
-                permalinks.insert(meta.source.clone(), episode::permalink(&series, meta.number));
-            }
-        }
-        permalinks
     }
 
     /// The published episodes of `slug`, by number.
@@ -253,12 +280,4 @@ fn read_episode(
         None => Read::Failed(problems),
     };
     (Some(digest), Some(read))
-}
-
-/// Keys added, removed, or mapped to another value.
-fn changed_keys(before: &BTreeMap<String, Url>, after: &BTreeMap<String, Url>) -> BTreeSet<String> {
-    let mut changed: BTreeSet<String> =
-        before.iter().filter(|(k, v)| after.get(*k) != Some(*v)).map(|(k, _)| k.clone()).collect();
-    changed.extend(after.keys().filter(|k| !before.contains_key(*k)).cloned());
-    changed
 }

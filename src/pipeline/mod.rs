@@ -14,7 +14,8 @@
 mod config;
 mod episodes;
 
-use crate::content::{text, walk};
+use crate::content::text;
+use crate::content::walk::{self, ContentTree};
 use crate::diagnostic::Diagnostic;
 use crate::model::links::LinkTargets;
 use crate::model::{Catalog, Episode, SeriesEntry};
@@ -23,7 +24,7 @@ use bytes::Bytes;
 use config::Config;
 use episodes::{Episodes, Wanted};
 use jiff::Timestamp;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 /// The result of one build. `outputs` is complete only when there are no
@@ -78,6 +79,8 @@ pub struct Pipeline {
     /// Files that may be published as they are, by content path.
     assets: BTreeMap<String, Bytes>,
     targets: LinkTargets,
+    /// The last listing of the folder and the problems it found.
+    listing: Option<(ContentTree, Vec<Diagnostic>)>,
 }
 
 impl Pipeline {
@@ -88,6 +91,7 @@ impl Pipeline {
             episodes: Episodes::default(),
             assets: BTreeMap::new(),
             targets: LinkTargets::default(),
+            listing: None,
         }
     }
 
@@ -100,51 +104,71 @@ impl Pipeline {
     /// good version; a folder that cannot be listed keeps everything.
     pub fn update(&mut self, changes: &Changes, now: Timestamp) -> Build {
         let mut diagnostics = Vec::new();
+        let named: HashSet<&Path> = match changes {
+            Changes::Everything => HashSet::new(),
+            Changes::Paths(paths) => paths.iter().map(PathBuf::as_path).collect(),
+        };
         let hinted = |path: &Path| match changes {
             Changes::Everything => true,
-            Changes::Paths(paths) => path.ancestors().any(|named| paths.contains(named)),
+            Changes::Paths(_) => !named.is_empty() && path.ancestors().any(|above| named.contains(above)),
         };
-        match walk::scan(&self.content) {
+        match self.list(changes) {
             Ok((tree, problems)) => {
-                diagnostics.extend(problems);
+                diagnostics.extend(problems.iter().cloned());
                 let assets_moved = self.refresh_assets(&tree.assets, &hinted);
                 self.targets.assets = tree.assets.clone();
                 let config = self.config.update(&self.content, &tree.series, &self.targets, &mut diagnostics);
-                let present: BTreeMap<PathBuf, String> = tree
+                let present: HashMap<&Path, &str> = tree
                     .series
                     .iter()
-                    .flat_map(|dir| dir.episodes.iter().map(|path| (path.clone(), dir.slug.clone())))
+                    .flat_map(|dir| dir.episodes.iter().map(|path| (path.as_path(), dir.slug.as_str())))
                     .collect();
-                let new = self.episodes.retain(&present);
+                let (new, gone) = self.episodes.retain(&present, &mut self.targets);
                 let wanted: Vec<Wanted<'_>> = present
                     .iter()
-                    .filter_map(|(path, slug)| {
+                    .filter_map(|(&path, &slug)| {
                         let force = config.site || config.series.contains(slug);
                         (force || hinted(path) || new.contains(path)).then_some(Wanted { path, slug, force })
                     })
                     .collect();
-                let moved = self.refresh_episodes(&wanted);
+                let (moved, assembled) = self.refresh_episodes(&wanted);
                 // Links resolve to files and permalinks: re-resolve those
                 // pointing at one that appeared, went or was renumbered.
-                let moved: BTreeSet<String> = moved.into_iter().chain(assets_moved).collect();
+                let moved: BTreeSet<String> = moved.into_iter().chain(assets_moved).chain(gone).collect();
                 let again: Vec<(PathBuf, String)> = self
                     .episodes
                     .linking_to(&moved)
                     .into_iter()
-                    .filter(|(path, _)| !wanted.iter().any(|w| w.path == *path))
+                    .filter(|(path, _)| !assembled.contains(*path))
                     .map(|(path, slug)| (path.to_path_buf(), slug.to_owned()))
                     .collect();
                 let again: Vec<Wanted<'_>> =
                     again.iter().map(|(path, slug)| Wanted { path, slug, force: true }).collect();
-                self.refresh_episodes(&again);
+                if !again.is_empty() {
+                    self.refresh_episodes(&again);
+                }
             }
             Err(problem) => diagnostics.push(problem),
         }
         self.finish(now, diagnostics)
     }
 
-    fn refresh_episodes(&mut self, wanted: &[Wanted<'_>]) -> BTreeSet<String> {
-        let Some((site, _)) = self.config.site() else { return BTreeSet::new() };
+    /// The folder's files: the last listing patched with `changes` when
+    /// they allow it, a new listing otherwise.
+    fn list(&mut self, changes: &Changes) -> Result<(ContentTree, Vec<Diagnostic>), Diagnostic> {
+        if let (Changes::Paths(paths), Some((tree, problems))) = (changes, self.listing.as_mut())
+            && walk::patch(tree, paths)
+        {
+            return Ok((tree.clone(), problems.clone()));
+        }
+        self.listing = None;
+        let listed = walk::scan(&self.content)?;
+        self.listing = Some(listed.clone());
+        Ok(listed)
+    }
+
+    fn refresh_episodes(&mut self, wanted: &[Wanted<'_>]) -> (BTreeSet<String>, HashSet<PathBuf>) {
+        let Some((site, _)) = self.config.site() else { return Default::default() };
         let base = site.base_url.clone();
         let config = &self.config;
         let series = |slug: &str| config.series(slug).map(|c| c.in_use.clone());
@@ -233,7 +257,7 @@ impl Pipeline {
 
 /// Ids must be unique across the site, since the site feed mixes series.
 fn check_unique_ids(catalog: &Catalog, diagnostics: &mut Vec<Diagnostic>) {
-    let mut seen: BTreeMap<&str, &Episode> = BTreeMap::new();
+    let mut seen: HashMap<&str, &Episode> = HashMap::new();
     for episode in catalog.series.iter().flat_map(|s| &s.episodes).map(AsRef::as_ref) {
         if let Some(first) = seen.insert(&episode.id, episode) {
             diagnostics.push(Diagnostic::error(

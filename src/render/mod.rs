@@ -11,6 +11,7 @@ pub mod rss;
 use crate::model::{Author, Catalog, Episode, Instant, Series};
 use bytes::Bytes;
 use jiff::Timestamp;
+use rayon::prelude::*;
 use std::cmp::Reverse;
 use url::Url;
 
@@ -83,7 +84,7 @@ impl Feed<'_> {
 pub fn render_feeds(catalog: &Catalog, now: Timestamp) -> Vec<Output> {
     let site = &catalog.site;
     let limit = site.feed_limit;
-    let mut outputs = Vec::new();
+    let mut feeds = Vec::new();
     let mut everything = Vec::new();
     let mut site_changes_at = None;
     for entry in &catalog.series {
@@ -105,7 +106,7 @@ pub fn render_feeds(catalog: &Catalog, now: Timestamp) -> Vec<Output> {
             image: series.image.as_ref().map(|cover| cover.url.clone()),
             items,
         };
-        outputs.extend(render_all_formats(&feed, &format!("{}/", series.slug), changes_at));
+        feeds.push((feed, format!("{}/", series.slug), changes_at));
     }
     sort_newest_first(&mut everything);
     everything.truncate(limit);
@@ -120,8 +121,12 @@ pub fn render_feeds(catalog: &Catalog, now: Timestamp) -> Vec<Output> {
         image: None,
         items: everything,
     };
-    outputs.extend(render_all_formats(&feed, "", site_changes_at));
-    outputs
+    feeds.push((feed, String::new(), site_changes_at));
+    // Feeds are independent, and rendering a long one takes milliseconds.
+    feeds
+        .par_iter()
+        .flat_map_iter(|(feed, dir, changes_at)| render_all_formats(feed, dir, *changes_at))
+        .collect()
 }
 
 fn item<'a>(episode: &'a Episode, series: &'a Series) -> Item<'a> {

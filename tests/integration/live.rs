@@ -260,7 +260,11 @@ fn five_hundred_files_replaced_at_once_settle_to_the_final_state() {
     got.sort();
     expected.sort();
     assert_eq!(got, expected);
-    assert_eq!(publishes(&server), before + 1, "the burst was published in more than one step");
+    // One publish when the writes come without a pause over 15 ms; a busy
+    // machine can pause the writer, splitting the burst into a few (one per
+    // file would be 500).
+    let steps = publishes(&server) - before;
+    assert!((1..=5).contains(&steps), "the burst was published in {steps} steps");
 }
 
 #[test]

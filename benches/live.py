@@ -1,0 +1,168 @@
+#!/usr/bin/env python3
+"""Save-to-served latency and idle CPU of `episodic serve` (stdlib only).
+
+On a generated content tree (gen_content.py, 10,000 episodes by default),
+starts the server on 127.0.0.1:0, then EDITS times: rewrites the title of one
+of the episodes in the feed (write to a temp file, rename over: an editor's
+save), and polls the feed (Accept-Encoding: gzip, keep-alive) until a
+response carries the new title. The latency is from just before the write to
+the arrival of that response. Edits are GAP seconds apart.
+
+Then it measures the server's CPU time (utime + stime from /proc) over IDLE
+seconds with nothing changing, and its resident memory.
+
+Environment: EPISODIC_BIN (default target/release/episodic), EPISODES
+(10000), EDITS (50), GAP (1), IDLE (30), BENCH_DIR (a temp dir otherwise).
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import zlib
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+NOW = "2026-11-25T00:00:00Z"  # 1,404 of the generated episodes are published then
+FEED = "/bench/rss.xml"
+
+
+def log(message: str) -> None:
+    print(f"==> {message}", file=sys.stderr, flush=True)
+
+
+def fetch(conn: http.client.HTTPConnection) -> bytes:
+    conn.request("GET", FEED, headers={"Accept-Encoding": "gzip"})
+    response = conn.getresponse()
+    body = response.read()
+    if response.status != 200:
+        raise SystemExit(f"GET {FEED}: {response.status}")
+    if response.getheader("Content-Encoding") == "gzip":
+        body = zlib.decompress(body, 16 + zlib.MAX_WBITS)
+    return body
+
+
+def cpu_seconds(pid: int) -> float:
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    ticks = os.sysconf("SC_CLK_TCK")
+    return (int(fields[11]) + int(fields[12])) / ticks  # utime + stime
+
+
+def rss_mb(pid: int) -> float:
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    rank = max(0, min(len(ordered) - 1, round(p / 100 * len(ordered) + 0.5) - 1))
+    return ordered[rank]
+
+
+def main() -> None:
+    binary = os.environ.get("EPISODIC_BIN", "target/release/episodic")
+    episodes = int(os.environ.get("EPISODES", "10000"))
+    edits = int(os.environ.get("EDITS", "50"))
+    gap = float(os.environ.get("GAP", "1"))
+    idle = float(os.environ.get("IDLE", "30"))
+    keep = os.environ.get("BENCH_DIR")
+    work = keep or tempfile.mkdtemp(prefix="episodic-live-")
+    os.makedirs(work, exist_ok=True)
+    try:
+        run(binary, episodes, edits, gap, idle, work)
+    finally:
+        if not keep:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def run(binary: str, episodes: int, edits: int, gap: float, idle: float, work: str) -> None:
+    log(f"generating {episodes} episodes in {work}")
+    subprocess.run(
+        [sys.executable, os.path.join(HERE, "gen_content.py"), "--episodes", str(episodes), "--out", work, "--clean"],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    content = os.path.join(work, "episodic")
+    out = os.path.join(work, "feeds")
+    shutil.rmtree(out, ignore_errors=True)
+    server_log = open(os.path.join(work, "server.log"), "w")
+    server = subprocess.Popen(
+        [binary, "serve", "--content", content, "--out", out, "--listen", "127.0.0.1:0", "--now", NOW],
+        stdout=subprocess.PIPE,
+        stderr=server_log,
+        text=True,
+        env={**os.environ, "RUST_LOG": "info,episodic::access=off", "NO_COLOR": "1"},
+    )
+    try:
+        url = server.stdout.readline().strip()  # printed once it listens
+        match = re.match(r"http://([\d.]+):(\d+)/", url)
+        if not match:
+            raise SystemExit(f"the server did not start (printed {url!r}); see {work}/server.log")
+        conn = http.client.HTTPConnection(match.group(1), int(match.group(2)), timeout=10)
+        feed = fetch(conn).decode()
+        # Episodes in the feed: their numbers appear in their permalinks.
+        numbers = [int(n) for n in re.findall(r"<link>https://example.com/bench/(\d+)/</link>", feed)]
+        if len(numbers) < 10:
+            raise SystemExit(f"expected a full feed, found {len(numbers)} items")
+        files = {int(name[:5]): os.path.join(content, "bench", name) for name in os.listdir(os.path.join(content, "bench")) if name[:5].isdigit()}
+        time.sleep(2)  # let the start-up comparison and best compression finish
+
+        latencies = []
+        for i in range(edits):
+            path = files[numbers[i % len(numbers)]]
+            with open(path, encoding="utf-8") as f:
+                text = f.read()
+            marker = f"edit-{i}-{time.time_ns()}"
+            text = re.sub(r'^title = ".*"$', f'title = "{marker}"', text, count=1, flags=re.M)
+            temp = os.path.join(os.path.dirname(path), f".{os.path.basename(path)}.tmp")
+            started = time.perf_counter()
+            with open(temp, "w", encoding="utf-8") as f:
+                f.write(text)
+            os.rename(temp, path)
+            deadline = started + 10
+            while marker not in fetch(conn).decode():
+                if time.perf_counter() > deadline:
+                    raise SystemExit(f"edit {i} was not served within 10 s; see {work}/server.log")
+                # Poll every millisecond or so: a tighter loop would take a
+                # core from the server on a small machine.
+                time.sleep(0.001)
+            latencies.append((time.perf_counter() - started) * 1000)
+            time.sleep(gap)
+
+        time.sleep(3)  # best compression and feeds/ after the last edit
+        before = cpu_seconds(server.pid)
+        t0 = time.perf_counter()
+        time.sleep(idle)
+        idle_cpu = (cpu_seconds(server.pid) - before) / (time.perf_counter() - t0) * 100
+        memory = rss_mb(server.pid)
+
+        print(f"episodes: {episodes} (feed of {len(numbers)}), edits: {edits}, {gap} s apart")
+        print(f"save-to-served p50: {statistics.median(latencies):.1f} ms")
+        print(f"save-to-served p99: {percentile(latencies, 99):.1f} ms")
+        print(f"save-to-served min/max: {min(latencies):.1f} / {max(latencies):.1f} ms")
+        print(f"idle CPU over {idle:.0f} s: {idle_cpu:.3f}% of one core")
+        print(f"resident memory: {memory:.1f} MB")
+        goal = statistics.median(latencies) <= 100 and percentile(latencies, 99) <= 250 and idle_cpu < 1
+        print(f"goal (p50 <= 100 ms, p99 <= 250 ms, idle < 1%): {'met' if goal else 'NOT met'}")
+    finally:
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        server_log.close()
+
+
+if __name__ == "__main__":
+    main()
