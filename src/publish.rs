@@ -96,7 +96,10 @@ impl Publisher {
                     }
                     _ => {
                         let variants = compress::variants(output, Effort::Quick);
-                        let resource = Arc::new(resource(output, variants, wall));
+                        let mut resource = resource(output, variants, wall);
+                        resource.date_is_ambiguous =
+                            before.is_some_and(|s| s.resource.last_modified == resource.last_modified);
+                        let resource = Arc::new(resource);
                         (
                             output.path.clone(),
                             Served { output: output.clone(), resource, effort: Effort::Quick },
@@ -154,7 +157,9 @@ impl Publisher {
             if let Some(served) = self.served.get_mut(&path) {
                 variants.sort_by_key(|(encoding, _)| *encoding);
                 let last_modified = served.resource.last_modified;
-                served.resource = Arc::new(resource(&served.output, variants, last_modified));
+                let mut best = resource(&served.output, variants, last_modified);
+                best.date_is_ambiguous = served.resource.date_is_ambiguous;
+                served.resource = Arc::new(best);
                 served.effort = Effort::Best;
             }
         }

@@ -40,6 +40,9 @@ pub struct Resource {
     pub variants: Vec<Variant>,
     /// When the content will change with no edit (a scheduled episode).
     pub changes_at: Option<Timestamp>,
+    /// The bytes changed twice within the second of `last_modified`, so the
+    /// date cannot tell the two versions apart (fast edits while serving).
+    pub date_is_ambiguous: bool,
 }
 
 impl Resource {
@@ -66,7 +69,13 @@ impl Resource {
             last_modified_header,
             variants,
             changes_at,
+            date_is_ambiguous: false,
         }
+    }
+
+    /// Last-Modified, when it can serve as a validator.
+    pub fn usable_date(&self) -> Option<SystemTime> {
+        (!self.date_is_ambiguous).then_some(self.last_modified)
     }
 
     /// The uncompressed bytes.

@@ -7,6 +7,11 @@
 //! 4. Otherwise, for GET/HEAD, If-Modified-Since: not modified since → 304.
 //!    An unparseable date is ignored, as the RFC requires.
 //!
+//! Dates are ignored altogether (steps 2 and 4) for a resource whose bytes
+//! changed twice within the second of its Last-Modified: a date cannot tell
+//! those versions apart, and a resource with no usable modification date is
+//! exactly the case the RFC says to ignore them for (§13.1.3, §13.1.4).
+//!
 //! Tags are compared against the representation actually chosen, so a
 //! gzip validator never matches the brotli body.
 
@@ -27,14 +32,15 @@ pub fn evaluate(
     method: &Method,
     headers: &HeaderMap,
     etag: &HeaderValue,
-    last_modified: SystemTime,
+    last_modified: Option<SystemTime>,
 ) -> Outcome {
     let etag = etag.as_bytes();
     if let Some(value) = joined(headers, IF_MATCH) {
         if !matches(&value, etag, Comparison::Strong) {
             return Outcome::PreconditionFailed;
         }
-    } else if let Some(since) = date(headers, IF_UNMODIFIED_SINCE)
+    } else if let Some(last_modified) = last_modified
+        && let Some(since) = date(headers, IF_UNMODIFIED_SINCE)
         && last_modified > since
     {
         return Outcome::PreconditionFailed;
@@ -48,6 +54,7 @@ pub fn evaluate(
         };
     }
     if safe
+        && let Some(last_modified) = last_modified
         && let Some(since) = date(headers, IF_MODIFIED_SINCE)
         && last_modified <= since
     {
@@ -126,6 +133,10 @@ mod tests {
     const TAG: &str = "\"abc\"";
 
     fn outcome(method: Method, pairs: &[(&str, &str)]) -> Outcome {
+        outcome_dated(method, pairs, true)
+    }
+
+    fn outcome_dated(method: Method, pairs: &[(&str, &str)], dated: bool) -> Outcome {
         let mut headers = HeaderMap::new();
         for (name, value) in pairs {
             headers.append(
@@ -134,7 +145,17 @@ mod tests {
             );
         }
         let modified = UNIX_EPOCH + Duration::from_secs(1_700_000_000); // Tue, 14 Nov 2023 22:13:20 GMT
-        evaluate(&method, &headers, &HeaderValue::from_static(TAG), modified)
+        evaluate(&method, &headers, &HeaderValue::from_static(TAG), dated.then_some(modified))
+    }
+
+    #[test]
+    fn dates_are_ignored_when_they_cannot_tell_versions_apart() {
+        use Outcome::*;
+        let later = "Wed, 15 Nov 2023 00:00:00 GMT";
+        let earlier = "Mon, 13 Nov 2023 00:00:00 GMT";
+        assert_eq!(outcome_dated(Method::GET, &[("if-modified-since", later)], false), Proceed);
+        assert_eq!(outcome_dated(Method::GET, &[("if-unmodified-since", earlier)], false), Proceed);
+        assert_eq!(outcome_dated(Method::GET, &[("if-none-match", TAG)], false), NotModified);
     }
 
     #[test]

@@ -115,7 +115,7 @@ impl Handler {
             return response;
         };
         let outcome =
-            conditional::evaluate(request.method(), request.headers(), &variant.etag, resource.last_modified);
+            conditional::evaluate(request.method(), request.headers(), &variant.etag, resource.usable_date());
         let mut builder = Response::builder()
             .header(ETAG, variant.etag.clone())
             .header(LAST_MODIFIED, resource.last_modified_header.clone())

@@ -338,3 +338,33 @@ fn feeds_on_disk_follow_and_stay_whole() {
     let files = f.out_files();
     assert!(!files.iter().any(|p| p.contains("staging")), "{files:?}");
 }
+
+#[test]
+fn two_versions_in_one_second_are_told_apart_by_etag_not_date() {
+    let f = serial();
+    let server = start(&f);
+    // Two edits served within one second share a Last-Modified; a client
+    // holding the first and asking If-Modified-Since must not get a 304.
+    let mut take = 0;
+    let (first, second) = wait_for("two versions within one second", || {
+        take += 1;
+        let mut versions = Vec::new();
+        for step in ["a", "b"] {
+            let title = format!("Second {take}{step}");
+            f.write("s/02-b.md", &episode(&title, "2026-11-09T10:00:00", "", "Two.\n"));
+            versions.push(wait_for("the edit", || {
+                let reply = server.get("/s/rss.xml", &[]);
+                String::from_utf8_lossy(&reply.body).contains(&title).then_some(reply)
+            }));
+        }
+        let second = versions.pop()?;
+        let first = versions.pop()?;
+        (first.header("last-modified") == second.header("last-modified")).then_some((first, second))
+    });
+    assert_ne!(first.header("etag"), second.header("etag"));
+    let by_date = server.get("/s/rss.xml", &[("if-modified-since", first.header("last-modified"))]);
+    assert_eq!(by_date.status, 200);
+    assert_eq!(by_date.body, second.body);
+    let by_tag = server.get("/s/rss.xml", &[("if-none-match", second.header("etag"))]);
+    assert_eq!(by_tag.status, 304);
+}
