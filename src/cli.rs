@@ -179,13 +179,21 @@ fn serve(
     let publisher = match Publisher::start(out, &build, SystemTime::now()) {
         Ok((publisher, _)) => publisher,
         Err(PublishError::Config) => {
-            bail!("cannot serve until the errors in site.toml above are fixed")
+            bail!(
+                "cannot serve until the errors in site.toml above are fixed (and no earlier build left feeds to serve meanwhile)"
+            )
         }
         Err(error) => return Err(error).with_context(|| format!("writing the feeds to {}", out.display())),
     };
-    if build.has_errors() {
+    if publisher.carried() > 0 {
         tracing::warn!(
-            "serving without the episodes and series that have errors (listed above and at /_episodic/status)"
+            files = publisher.carried(),
+            "serving what the last good build left in {} where the content has errors (listed above and at /_episodic/status)",
+            out.display()
+        );
+    } else if build.has_errors() {
+        tracing::warn!(
+            "serving without the episodes that have errors (listed above and at /_episodic/status)"
         );
     }
     info!(out = %out.display(), "built {}", summary(&build, now));

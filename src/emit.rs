@@ -118,8 +118,9 @@ fn files(encoded: &[Encoded]) -> Vec<File<'_>> {
 
 /// Makes `out` hold exactly `encoded` and their variants (plus files
 /// episodic never wrote), each with its `last_modified` as mtime when given
-/// (so that a restart serves the Last-Modified clients already saw).
-pub fn emit(out: &Path, encoded: &[Encoded]) -> Result<EmitReport, EmitError> {
+/// (so that a restart serves the Last-Modified clients already saw). `note`
+/// heads the manifest, for [`read_note`].
+pub fn emit(out: &Path, encoded: &[Encoded], note: Option<&str>) -> Result<EmitReport, EmitError> {
     let outputs = files(encoded);
     for output in &outputs {
         check_relative(&output.path)?;
@@ -174,7 +175,7 @@ pub fn emit(out: &Path, encoded: &[Encoded]) -> Result<EmitReport, EmitError> {
         }
         remove_empty_parents(out, &path);
     }
-    write_manifest(out, staging.path(), &current)?;
+    write_manifest(out, staging.path(), &current, note)?;
     touched_dirs.insert(out.to_path_buf());
     for dir in touched_dirs {
         sync_dir(&dir);
@@ -214,12 +215,25 @@ fn set_modified(path: &Path, modified: SystemTime) {
 
 fn read_manifest(out: &Path) -> Vec<String> {
     fs::read_to_string(out.join(MANIFEST))
-        .map(|text| text.lines().filter(|l| !l.is_empty()).map(str::to_owned).collect())
+        .map(|text| {
+            text.lines().filter(|l| !l.is_empty() && !l.starts_with('#')).map(str::to_owned).collect()
+        })
         .unwrap_or_default()
 }
 
-fn write_manifest(out: &Path, staging: &Path, paths: &BTreeSet<&str>) -> Result<(), EmitError> {
-    let mut text = String::new();
+/// The note the last emit left at the top of the manifest.
+pub fn read_note(out: &Path) -> Option<String> {
+    let text = fs::read_to_string(out.join(MANIFEST)).ok()?;
+    text.lines().next()?.strip_prefix("# ").map(str::to_owned)
+}
+
+fn write_manifest(
+    out: &Path,
+    staging: &Path,
+    paths: &BTreeSet<&str>,
+    note: Option<&str>,
+) -> Result<(), EmitError> {
+    let mut text = note.map(|note| format!("# {note}\n")).unwrap_or_default();
     for path in paths {
         text.push_str(path);
         text.push('\n');
@@ -231,6 +245,56 @@ fn write_manifest(out: &Path, staging: &Path, paths: &BTreeSet<&str>) -> Result<
     let staged = staging.join(MANIFEST);
     write_synced(&staged, text.as_bytes(), None)?;
     fs::rename(&staged, &target).map_err(io_error(&target))
+}
+
+/// What earlier emits left in `out`, except the outputs in `skip`: each
+/// listed output with its listed variants and its mtime as Last-Modified.
+/// Kinds come from the names (`rss.xml`, `atom.xml`, `feed.json` at the top
+/// or one folder down are feeds). Unreadable files are left out.
+pub fn load(out: &Path, skip: &BTreeSet<&str>) -> Vec<Encoded> {
+    let listed: BTreeSet<String> = read_manifest(out).into_iter().collect();
+    let is_variant = |path: &str| {
+        Encoding::COMPRESSED.iter().any(|encoding| {
+            path.strip_suffix(encoding.file_suffix()).is_some_and(|source| listed.contains(source))
+        })
+    };
+    let mut loaded = Vec::new();
+    for path in listed.iter().filter(|p| !is_variant(p) && !skip.contains(p.as_str())) {
+        if check_relative(path).is_err() {
+            continue;
+        }
+        let file = out.join(path);
+        let (Ok(bytes), Ok(modified)) = (fs::read(&file), fs::metadata(&file).and_then(|m| m.modified()))
+        else {
+            continue;
+        };
+        let variants = Encoding::COMPRESSED
+            .into_iter()
+            .filter_map(|encoding| {
+                let name = format!("{path}{}", encoding.file_suffix());
+                listed
+                    .contains(&name)
+                    .then(|| fs::read(out.join(&name)).ok().map(|b| (encoding, Bytes::from(b))))?
+            })
+            .collect();
+        let output =
+            Output { path: path.clone(), kind: kind_of(path), bytes: Bytes::from(bytes), changes_at: None };
+        loaded.push(Encoded { output, variants, effort: Effort::Best, last_modified: Some(modified) });
+    }
+    loaded
+}
+
+fn kind_of(path: &str) -> OutputKind {
+    let (folder, name) = path.rsplit_once('/').unwrap_or(("", path));
+    if folder.contains('/') {
+        return OutputKind::Asset;
+    }
+    match name {
+        "rss.xml" => OutputKind::Rss,
+        "atom.xml" => OutputKind::Atom,
+        "feed.json" => OutputKind::JsonFeed,
+        _ => OutputKind::Asset,
+    }
 }
 
 fn remove_empty_parents(out: &Path, file: &Path) {

@@ -265,6 +265,12 @@ impl Live {
         status.publishes = self.publishes;
         status.watching = self.watcher.as_ref().map_or("off", |w| w.mode.name()).to_owned();
         status.warnings.clone_from(&self.warnings);
+        let carried = self.publisher.carried();
+        if carried > 0 {
+            status.warnings.push(format!(
+                "{carried} file(s) are served as an earlier run left them in the output folder, until the errors in what makes them are fixed"
+            ));
+        }
         status
     }
 

@@ -17,7 +17,7 @@ use crate::render::{Output, OutputKind};
 use crate::snapshot::{Resource, Snapshot, Status, StatusError};
 use jiff::Timestamp;
 use rayon::prelude::*;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -38,6 +38,8 @@ pub struct Publisher {
     base_url: Url,
     max_age: u32,
     served: BTreeMap<String, Served>,
+    /// Served from what an earlier run left in feeds/ (see `start`).
+    carried: BTreeSet<String>,
     /// Served bytes that feeds/ does not have yet.
     disk_behind: bool,
 }
@@ -53,13 +55,29 @@ impl Publisher {
     /// The first publish: variants and Last-Modified are taken from feeds/
     /// where it already holds the same bytes (so a restart changes no
     /// validator), the rest is compressed at best and written.
+    ///
+    /// While anything is broken, nothing published before is taken down:
+    /// what feeds/ holds and this build did not make (a series whose
+    /// settings have errors, everything when site.toml has) is served as it
+    /// is, until a build without errors.
     pub fn start(out: &Path, build: &Build, wall: SystemTime) -> Result<(Self, EmitReport), PublishError> {
-        let catalog = build.catalog.as_ref().ok_or(PublishError::Config)?;
-        let mut encoded = emit::encode(out, build.outputs.clone());
+        let (base_url, max_age) = match &build.catalog {
+            Some(catalog) => site_of(catalog),
+            None => emit::read_note(out).as_deref().and_then(parse_note).ok_or(PublishError::Config)?,
+        };
+        let outputs = if build.catalog.is_some() { build.outputs.clone() } else { Vec::new() };
+        let mut encoded = emit::encode(out, outputs);
         for item in &mut encoded {
             item.last_modified = Some(item.last_modified.unwrap_or(wall));
         }
-        let report = emit::emit(out, &encoded)?;
+        let mut carried = BTreeSet::new();
+        if build.has_errors() {
+            let made: BTreeSet<&str> = encoded.iter().map(|e| e.output.path.as_str()).collect();
+            let earlier = emit::load(out, &made);
+            carried.extend(earlier.iter().map(|e| e.output.path.clone()));
+            encoded.extend(earlier);
+        }
+        let report = emit::emit(out, &encoded, Some(&note(&base_url, max_age)))?;
         let served = encoded
             .into_iter()
             .map(|Encoded { output, variants, effort, last_modified }| {
@@ -67,9 +85,15 @@ impl Publisher {
                 (output.path.clone(), Served { output, resource: Arc::new(resource), effort })
             })
             .collect();
-        let (base_url, max_age) = site_of(catalog);
-        let publisher = Publisher { out: out.to_path_buf(), base_url, max_age, served, disk_behind: false };
+        let publisher =
+            Publisher { out: out.to_path_buf(), base_url, max_age, served, carried, disk_behind: false };
         Ok((publisher, report))
+    }
+
+    /// How many files are served as an earlier run left them, because this
+    /// run's build has errors.
+    pub fn carried(&self) -> usize {
+        self.carried.len()
     }
 
     /// Serves `build`'s outputs: unchanged ones as they were, changed ones
@@ -109,9 +133,20 @@ impl Publisher {
                 }
             })
             .collect();
-        let removed = self.served.keys().any(|path| !next.iter().any(|(p, _, _)| p == path));
-        let changed = removed || next.iter().any(|(_, _, changed)| *changed);
-        self.served = next.into_iter().map(|(path, served, _)| (path, served)).collect();
+        let mut next: BTreeMap<String, (Served, bool)> =
+            next.into_iter().map(|(path, served, changed)| (path, (served, changed))).collect();
+        if build.has_errors() {
+            for path in &self.carried {
+                if let (false, Some(served)) = (next.contains_key(path), self.served.get(path)) {
+                    next.insert(path.clone(), (served.clone(), false));
+                }
+            }
+        } else {
+            self.carried.clear();
+        }
+        let removed = self.served.keys().any(|path| !next.contains_key(path));
+        let changed = removed || next.values().any(|(_, changed)| *changed);
+        self.served = next.into_iter().map(|(path, (served, _))| (path, served)).collect();
         self.disk_behind |= changed;
         Ok(changed)
     }
@@ -182,7 +217,7 @@ impl Publisher {
                 last_modified: Some(s.resource.last_modified),
             })
             .collect();
-        let report = emit::emit(&self.out, &encoded)?;
+        let report = emit::emit(&self.out, &encoded, Some(&note(&self.base_url, self.max_age)))?;
         self.disk_behind = false;
         Ok(report)
     }
@@ -206,7 +241,19 @@ fn resource(output: &Output, variants: Vec<(Encoding, bytes::Bytes)>, last_modif
 /// `episodic build`, which serves nothing).
 pub fn write(build: &Build, out: &Path) -> Result<EmitReport, EmitError> {
     let encoded = emit::encode(out, build.outputs.clone());
-    emit::emit(out, &encoded)
+    let note = build.catalog.as_ref().map(|c| note(&c.site.base_url, c.site.cache_max_age));
+    emit::emit(out, &encoded, note.as_deref())
+}
+
+/// The manifest's note: what serving feeds/ needs when site.toml is broken.
+fn note(base_url: &Url, max_age: u32) -> String {
+    format!("site {base_url} {max_age}")
+}
+
+fn parse_note(note: &str) -> Option<(Url, u32)> {
+    let mut words = note.strip_prefix("site ")?.split_whitespace();
+    let base_url = Url::parse(words.next()?).ok()?;
+    Some((base_url, words.next()?.parse().ok()?))
 }
 
 /// What `/_episodic/status` says about `build`; the live driver fills in

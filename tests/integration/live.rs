@@ -368,3 +368,51 @@ fn two_versions_in_one_second_are_told_apart_by_etag_not_date() {
     let by_tag = server.get("/s/rss.xml", &[("if-none-match", second.header("etag"))]);
     assert_eq!(by_tag.status, 304);
 }
+
+#[test]
+fn a_restart_with_broken_settings_serves_what_the_last_good_build_left() {
+    let f = serial();
+    f.write("t/series.toml", &series_toml("Other", ""));
+    f.write("t/01-x.md", &episode("Other one", "2026-11-03T10:00:00", "", "X.\n"));
+    let server = start(&f);
+    let series = server.get("/s/rss.xml", &[]);
+    let other = server.get("/t/atom.xml", &[]);
+    assert_eq!(server.terminate(), Some(0));
+
+    // A deploy with a broken series.toml: its feeds stay up, as they were.
+    f.write("t/series.toml", "title = \"Other\"\nlanguage = 7\n");
+    let server = start(&f);
+    let kept = server.get("/t/atom.xml", &[]);
+    assert_eq!(kept.status, 200);
+    assert_eq!(kept.body, other.body);
+    assert_eq!(kept.header("etag"), other.header("etag"));
+    assert_eq!(kept.header("last-modified"), other.header("last-modified"));
+    assert_eq!(kept.header("content-type"), "application/atom+xml; charset=utf-8");
+    let report = status(&server);
+    assert_eq!(report["errors"].as_array().unwrap().len(), 1, "{report}");
+    assert!(report["warnings"][0].as_str().unwrap().contains("earlier run"), "{report}");
+    // Fixed: built again, and the warning goes.
+    f.write("t/series.toml", &series_toml("Other, fixed", ""));
+    wait_for("the fix", || {
+        String::from_utf8_lossy(&server.get("/t/atom.xml", &[]).body).contains("Other, fixed").then_some(())
+    });
+    assert_eq!(status(&server)["warnings"], serde_json::json!([]));
+    assert_eq!(server.terminate(), Some(0));
+
+    // A deploy with a broken site.toml: everything stays up.
+    f.write("site.toml", "title = \"Test site\"\nbase_url = \"not a url\"\n");
+    let server = start(&f);
+    let kept = server.get("/s/rss.xml", &[]);
+    assert_eq!((kept.status, &kept.body), (200, &series.body));
+    assert_eq!(kept.header("cache-control"), series.header("cache-control"));
+    f.write("site.toml", crate::support::SITE_TOML);
+    f.write("s/02-b.md", &episode("Second, after the fix", "2026-11-09T10:00:00", "", "Two.\n"));
+    wait_for("the fixed site", || {
+        feed_titles(&server, "/s/rss.xml").contains(&"2화. Second, after the fix".to_owned()).then_some(())
+    });
+    assert_eq!(status_errors(&server), 0);
+}
+
+fn status_errors(server: &Server) -> usize {
+    status(server)["errors"].as_array().unwrap().len()
+}
