@@ -95,39 +95,45 @@ pub fn scan(root: &Path) -> Result<(ContentTree, Vec<Diagnostic>), Diagnostic> {
 /// Applies file events to a tree listed before, when they are all episode
 /// files coming or going directly in a known series folder (or settings
 /// files, which are read again anyway): a 10,000-file folder need not be
-/// listed again for one saved episode. Returns false, leaving `tree`
-/// unusable, when any path is something else (a folder, an asset, a new
-/// series.toml): then list everything with [`scan`].
-pub fn patch(tree: &mut ContentTree, paths: &BTreeSet<PathBuf>) -> bool {
+/// listed again for one saved episode. Returns whether episode files came
+/// or went; `None`, leaving `tree` unusable, when any path is something
+/// else (a folder, an asset, a new series.toml): then list everything with
+/// [`scan`].
+pub fn patch(tree: &mut ContentTree, paths: &BTreeSet<PathBuf>) -> Option<bool> {
+    let mut came_or_went = false;
     for path in paths {
         let (Some(parent), Some(name)) = (path.parent(), path.file_name().and_then(|n| n.to_str())) else {
-            return false;
+            return None;
         };
         if is_ignored_name(name) || (parent == tree.root && name == "site.toml") {
             continue;
         }
-        let Some(series) = tree.series.iter_mut().find(|s| s.dir == parent) else { return false };
+        let series = tree.series.iter_mut().find(|s| s.dir == parent)?;
         if name == "series.toml" {
             if !path.is_file() {
-                return false;
+                return None;
             }
             continue;
         }
         if !has_extension(name, "md") {
-            return false;
+            return None;
         }
         let listed = series.episodes.binary_search(path);
         match (fs::metadata(path), listed) {
-            (Ok(meta), Err(at)) if meta.is_file() => series.episodes.insert(at, path.clone()),
+            (Ok(meta), Err(at)) if meta.is_file() => {
+                series.episodes.insert(at, path.clone());
+                came_or_went = true;
+            }
             (Ok(meta), Ok(_)) if meta.is_file() => {}
             (Err(e), Ok(at)) if e.kind() == std::io::ErrorKind::NotFound => {
                 series.episodes.remove(at);
+                came_or_went = true;
             }
             (Err(e), Err(_)) if e.kind() == std::io::ErrorKind::NotFound => {}
-            _ => return false,
+            _ => return None,
         }
     }
-    true
+    Some(came_or_went)
 }
 
 fn entry_info(

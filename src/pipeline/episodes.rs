@@ -150,6 +150,11 @@ impl Episodes {
         (moved, done)
     }
 
+    /// The series of a file known to the cache.
+    pub fn slug_of(&self, path: &Path) -> Option<&str> {
+        self.files.get(path).map(|f| f.slug.as_str())
+    }
+
     /// Files whose published version links to one of `paths`.
     pub fn linking_to(&self, paths: &BTreeSet<String>) -> Vec<(&Path, &str)> {
         if paths.is_empty() {

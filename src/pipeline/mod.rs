@@ -104,6 +104,25 @@ impl Pipeline {
     /// good version; a folder that cannot be listed keeps everything.
     pub fn update(&mut self, changes: &Changes, now: Timestamp) -> Build {
         let mut diagnostics = Vec::new();
+        match self.list(changes) {
+            Ok((listing, came_or_went)) => {
+                diagnostics.extend(listing.1.iter().cloned());
+                self.apply(&listing.0, changes, came_or_went, &mut diagnostics);
+                self.listing = Some(listing);
+            }
+            Err(problem) => diagnostics.push(problem),
+        }
+        self.finish(now, diagnostics)
+    }
+
+    /// Reads what `changes` and the listing `tree` say may have changed.
+    fn apply(
+        &mut self,
+        tree: &ContentTree,
+        changes: &Changes,
+        came_or_went: bool,
+        diagnostics: &mut Vec<Diagnostic>,
+    ) {
         let named: HashSet<&Path> = match changes {
             Changes::Everything => HashSet::new(),
             Changes::Paths(paths) => paths.iter().map(PathBuf::as_path).collect(),
@@ -112,59 +131,68 @@ impl Pipeline {
             Changes::Everything => true,
             Changes::Paths(_) => !named.is_empty() && path.ancestors().any(|above| named.contains(above)),
         };
-        match self.list(changes) {
-            Ok((tree, problems)) => {
-                diagnostics.extend(problems.iter().cloned());
-                let assets_moved = self.refresh_assets(&tree.assets, &hinted);
-                self.targets.assets = tree.assets.clone();
-                let config = self.config.update(&self.content, &tree.series, &self.targets, &mut diagnostics);
+        let assets_moved = self.refresh_assets(&tree.assets, &hinted);
+        self.targets.assets.clone_from(&tree.assets);
+        let config = self.config.update(&self.content, &tree.series, &self.targets, diagnostics);
+        let forced = config.site || !config.series.is_empty();
+        let (wanted, gone) = match changes {
+            // The usual edit: the same files, some of them saved. Only those
+            // are looked at (not all 10,000).
+            Changes::Paths(paths) if !came_or_went && !forced => {
+                let wanted = paths
+                    .iter()
+                    .filter_map(|path| Some((path.clone(), self.episodes.slug_of(path)?.to_owned(), false)))
+                    .collect();
+                (wanted, BTreeSet::new())
+            }
+            _ => {
                 let present: HashMap<&Path, &str> = tree
                     .series
                     .iter()
                     .flat_map(|dir| dir.episodes.iter().map(|path| (path.as_path(), dir.slug.as_str())))
                     .collect();
                 let (new, gone) = self.episodes.retain(&present, &mut self.targets);
-                let wanted: Vec<Wanted<'_>> = present
+                let wanted: Vec<(PathBuf, String, bool)> = present
                     .iter()
                     .filter_map(|(&path, &slug)| {
                         let force = config.site || config.series.contains(slug);
-                        (force || hinted(path) || new.contains(path)).then_some(Wanted { path, slug, force })
+                        (force || hinted(path) || new.contains(path))
+                            .then(|| (path.to_path_buf(), slug.to_owned(), force))
                     })
                     .collect();
-                let (moved, assembled) = self.refresh_episodes(&wanted);
-                // Links resolve to files and permalinks: re-resolve those
-                // pointing at one that appeared, went or was renumbered.
-                let moved: BTreeSet<String> = moved.into_iter().chain(assets_moved).chain(gone).collect();
-                let again: Vec<(PathBuf, String)> = self
-                    .episodes
-                    .linking_to(&moved)
-                    .into_iter()
-                    .filter(|(path, _)| !assembled.contains(*path))
-                    .map(|(path, slug)| (path.to_path_buf(), slug.to_owned()))
-                    .collect();
-                let again: Vec<Wanted<'_>> =
-                    again.iter().map(|(path, slug)| Wanted { path, slug, force: true }).collect();
-                if !again.is_empty() {
-                    self.refresh_episodes(&again);
-                }
+                (wanted, gone)
             }
-            Err(problem) => diagnostics.push(problem),
+        };
+        let wanted: Vec<Wanted<'_>> =
+            wanted.iter().map(|(path, slug, force)| Wanted { path, slug, force: *force }).collect();
+        let (moved, assembled) = self.refresh_episodes(&wanted);
+        // Links resolve to files and permalinks: re-resolve those pointing
+        // at one that appeared, went or was renumbered.
+        let moved: BTreeSet<String> = moved.into_iter().chain(assets_moved).chain(gone).collect();
+        let again: Vec<(PathBuf, String)> = self
+            .episodes
+            .linking_to(&moved)
+            .into_iter()
+            .filter(|(path, _)| !assembled.contains(*path))
+            .map(|(path, slug)| (path.to_path_buf(), slug.to_owned()))
+            .collect();
+        let again: Vec<Wanted<'_>> =
+            again.iter().map(|(path, slug)| Wanted { path, slug, force: true }).collect();
+        if !again.is_empty() {
+            self.refresh_episodes(&again);
         }
-        self.finish(now, diagnostics)
     }
 
-    /// The folder's files: the last listing patched with `changes` when
-    /// they allow it, a new listing otherwise.
-    fn list(&mut self, changes: &Changes) -> Result<(ContentTree, Vec<Diagnostic>), Diagnostic> {
-        if let (Changes::Paths(paths), Some((tree, problems))) = (changes, self.listing.as_mut())
-            && walk::patch(tree, paths)
+    /// The folder's files and the problems listing them: the last listing
+    /// patched with `changes` when they allow it, a new listing otherwise;
+    /// and whether files may have come or gone.
+    fn list(&mut self, changes: &Changes) -> Result<((ContentTree, Vec<Diagnostic>), bool), Diagnostic> {
+        if let (Changes::Paths(paths), Some(mut listing)) = (changes, self.listing.take())
+            && let Some(came_or_went) = walk::patch(&mut listing.0, paths)
         {
-            return Ok((tree.clone(), problems.clone()));
+            return Ok((listing, came_or_went));
         }
-        self.listing = None;
-        let listed = walk::scan(&self.content)?;
-        self.listing = Some(listed.clone());
-        Ok(listed)
+        Ok((walk::scan(&self.content)?, true))
     }
 
     fn refresh_episodes(&mut self, wanted: &[Wanted<'_>]) -> (BTreeSet<String>, HashSet<PathBuf>) {
