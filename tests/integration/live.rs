@@ -416,3 +416,40 @@ fn a_restart_with_broken_settings_serves_what_the_last_good_build_left() {
 fn status_errors(server: &Server) -> usize {
     status(server)["errors"].as_array().unwrap().len()
 }
+
+#[test]
+fn links_follow_a_renumbered_episode_and_a_clashing_number_keeps_the_old_one() {
+    let f = serial();
+    f.write(
+        "s/03-c.md",
+        &episode("Third", "2026-11-16T10:00:00", "", "Back to [the second](02-b.md#end).\n"),
+    );
+    let server = start(&f);
+    let link = |server: &Server| {
+        let feed = parse_feed("feed.json", &server.get("/s/feed.json", &[]).body);
+        let third = feed.entries.iter().find(|e| e.id == "https://example.com/s/3/").unwrap();
+        third.content.as_ref().unwrap().body.clone().unwrap()
+    };
+    assert!(link(&server).contains("href=\"https://example.com/s/2/#end\""), "{}", link(&server));
+
+    // Renumbering the linked episode re-resolves the link in the unchanged one.
+    f.write("s/02-b.md", &episode("Second", "2026-11-09T10:00:00", "number = 5\n", "Two.\n"));
+    wait_for("the re-resolved link", || {
+        link(&server).contains("href=\"https://example.com/s/5/#end\"").then_some(())
+    });
+
+    // Taking a number another episode holds is refused: the edit is listed
+    // as an error and the episode keeps its last good version and number.
+    f.write("s/01-a.md", &episode("First, renumbered", "2026-11-02T10:00:00", "number = 3\n", "One.\n"));
+    let errors = wait_for("the clash", || {
+        let errors = status(&server)["errors"].clone();
+        (!errors.as_array().unwrap().is_empty()).then_some(errors)
+    });
+    assert_eq!(errors.as_array().unwrap().len(), 1, "{errors}");
+    assert!(errors[0]["file"].as_str().unwrap().ends_with("s/01-a.md"), "{errors}");
+    assert!(errors[0]["message"].as_str().unwrap().contains("episode number 3 is also used by"), "{errors}");
+    let feed = parse_feed("atom.xml", &server.get("/s/atom.xml", &[]).body);
+    let ids: Vec<&str> = feed.entries.iter().map(|e| e.id.as_str()).collect();
+    assert_eq!(ids, ["https://example.com/s/3/", "https://example.com/s/5/", "https://example.com/s/1/"]);
+    assert_eq!(titles(&feed)[2], "1화. First");
+}
