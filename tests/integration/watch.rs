@@ -2,53 +2,9 @@
 //! dir, the real watcher, the real server over TCP, every feed read back
 //! with feed-rs. Waits poll with a deadline.
 
+use crate::running::{feed_titles, publishes, serial, start, status, wait_for};
 use crate::server::{Reply, Server};
 use crate::support::{Fixture, NOW, episode, parse_feed, series_toml, titles};
-use std::time::{Duration, Instant};
-
-const DEADLINE: Duration = Duration::from_secs(10);
-
-/// Polls `check` until it returns `Some`, or fails after `DEADLINE`.
-fn wait_for<T>(what: &str, mut check: impl FnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + DEADLINE;
-    loop {
-        if let Some(value) = check() {
-            return value;
-        }
-        assert!(Instant::now() < deadline, "gave up waiting for {what}");
-        std::thread::sleep(Duration::from_millis(10));
-    }
-}
-
-fn status(server: &Server) -> serde_json::Value {
-    let reply = server.get("/_episodic/status", &[]);
-    assert_eq!(reply.status, 200);
-    serde_json::from_slice(&reply.body).unwrap()
-}
-
-fn publishes(server: &Server) -> u64 {
-    status(server)["publishes"].as_u64().unwrap()
-}
-
-fn feed_titles(server: &Server, path: &str) -> Vec<String> {
-    let reply = server.get(path, &[]);
-    assert_eq!(reply.status, 200, "{path}");
-    titles(&parse_feed(path, &reply.body))
-}
-
-fn serial() -> Fixture {
-    let f = Fixture::new();
-    f.write("s/series.toml", &series_toml("Serial", "title_format = \"{number}화. {title}\"\n"));
-    f.write("s/01-a.md", &episode("First", "2026-11-02T10:00:00", "", "One.\n"));
-    f.write("s/02-b.md", &episode("Second", "2026-11-09T10:00:00", "", "Two.\n"));
-    f
-}
-
-fn start(f: &Fixture) -> Server {
-    let server = Server::start(f, NOW, &[]);
-    assert_eq!(status(&server)["watching"], "events");
-    server
-}
 
 #[test]
 fn added_edited_renamed_and_deleted_episodes_are_served() {
@@ -172,63 +128,6 @@ fn broken_settings_keep_the_last_good_ones() {
     assert_eq!(status(&server)["errors"].as_array().unwrap().len(), 1);
     let reply = server.get("/s/rss.xml", &[]);
     assert!(String::from_utf8_lossy(&reply.body).contains("<title>Serial, renamed</title>"));
-}
-
-#[test]
-fn a_scheduled_episode_goes_live_on_time_without_any_event() {
-    let f = serial();
-    // Two seconds after the server's clock starts (NOW is midnight UTC).
-    f.write("s/03-c.md", &episode("Third", "2026-11-25T09:00:02+09:00", "", "Three.\n"));
-    let started = Instant::now();
-    let server = Server::start_with_args(&f, NOW, &[], &["--watch", "off"]);
-    assert_eq!(status(&server)["watching"], "off");
-    assert_eq!(status(&server)["next_scheduled"], "2026-11-25T00:00:02Z");
-    assert_eq!(feed_titles(&server, "/s/rss.xml").len(), 2);
-    let cache = server.get("/s/rss.xml", &[]);
-    let max_age: u64 = cache
-        .header("cache-control")
-        .split("max-age=")
-        .nth(1)
-        .unwrap()
-        .split(',')
-        .next()
-        .unwrap()
-        .parse()
-        .unwrap();
-    assert!(max_age <= 2, "{}", cache.header("cache-control"));
-
-    wait_for("the scheduled episode", || (feed_titles(&server, "/s/rss.xml").len() == 3).then_some(()));
-    let live_after = started.elapsed();
-    assert!(live_after >= Duration::from_millis(1900), "went live early: {live_after:?}");
-    assert!(live_after < Duration::from_millis(3500), "went live late: {live_after:?}");
-    let feed = parse_feed("rss.xml", &server.get("/s/rss.xml", &[]).body);
-    assert_eq!(feed.entries[0].published.unwrap().to_rfc3339(), "2026-11-25T00:00:02+00:00");
-    assert_eq!(status(&server)["next_scheduled"], serde_json::Value::Null);
-}
-
-#[test]
-fn moving_a_date_earlier_and_publishing_a_draft_replan_the_schedule() {
-    let f = serial();
-    f.write("ny/series.toml", &series_toml("New York", "timezone = \"America/New_York\"\n"));
-    f.write("ny/01-a.md", &episode("Early", "2026-11-01T10:00:00", "", "A.\n"));
-    f.write("ny/02-b.md", &episode("Later", "2026-12-07T10:00:00", "", "B.\n"));
-    f.write("s/03-c.md", &episode("Third", "2026-11-25T09:00:01+09:00", "draft = true\n", "Three.\n"));
-    let server = start(&f);
-    assert_eq!(status(&server)["next_scheduled"], "2026-12-07T15:00:00Z");
-    // Moved earlier, to local New York time after the November DST change:
-    // 19:00:03 EST is 00:00:03 UTC the next day (not 23:00:03, as EDT).
-    f.write("ny/02-b.md", &episode("Later", "2026-11-24T19:00:03", "", "B.\n"));
-    wait_for("the re-plan", || (status(&server)["next_scheduled"] == "2026-11-25T00:00:03Z").then_some(()));
-    // A draft whose time has come goes live as soon as it is published.
-    f.write("s/03-c.md", &episode("Third", "2026-11-25T09:00:01+09:00", "", "Three.\n"));
-    wait_for("the draft, published", || (feed_titles(&server, "/s/rss.xml").len() == 3).then_some(()));
-    wait_for("the moved episode", || (feed_titles(&server, "/ny/rss.xml").len() == 2).then_some(()));
-    let feed = parse_feed("atom.xml", &server.get("/ny/atom.xml", &[]).body);
-    assert_eq!(feed.entries[0].published.unwrap().to_rfc3339(), "2026-11-25T00:00:03+00:00");
-    // And later again: it leaves the feed.
-    f.write("ny/02-b.md", &episode("Later", "2026-12-07T10:00:00", "", "B.\n"));
-    wait_for("the episode, unpublished", || (feed_titles(&server, "/ny/rss.xml").len() == 1).then_some(()));
-    assert_eq!(status(&server)["next_scheduled"], "2026-12-07T15:00:00Z");
 }
 
 #[test]
