@@ -164,9 +164,10 @@ impl Live {
             }
         }
         self.watcher = None;
+        // The watcher's last event may still raise `interrupt`: the final
+        // write must not be cancelled by it.
         if self.publisher.pending() {
-            self.interrupt.store(false, Ordering::Release);
-            self.finish();
+            self.finish_with(&AtomicBool::new(false));
         }
     }
 
@@ -204,9 +205,6 @@ impl Live {
 
     fn rebuild(&mut self, changes: Changes, why: Why) {
         let started = Instant::now();
-        if self.watcher.as_ref().is_some_and(|w| w.mode == watch::Mode::Polling) {
-            self.next_poll = Some(started + watch::POLL_INTERVAL);
-        }
         self.interrupt.store(false, Ordering::Release);
         tracing::debug!(?changes, "rebuilding");
         let now = self.clock.now();
@@ -230,6 +228,10 @@ impl Live {
         self.next_due = build.catalog.as_ref().and_then(|c| c.next_scheduled(now));
         self.status = self.status_of(&build, now);
         self.swap();
+        // Counted from the end, so that a slow rescan never runs back to back.
+        if self.watcher.as_ref().is_some_and(|w| w.mode == watch::Mode::Polling) {
+            self.next_poll = Some(Instant::now() + watch::POLL_INTERVAL);
+        }
         let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
         let next_due = self.next_due.map(|t| t.to_string());
         if changed || !matches!(why, Why::Polling) {
@@ -241,8 +243,13 @@ impl Live {
 
     /// Best compression and feeds/, unless an edit interrupts.
     fn finish(&mut self) {
+        let interrupt = self.interrupt.clone();
+        self.finish_with(&interrupt);
+    }
+
+    fn finish_with(&mut self, interrupt: &AtomicBool) {
         let started = Instant::now();
-        match self.publisher.finish(&self.interrupt) {
+        match self.publisher.finish(interrupt) {
             Ok(true) => {
                 self.swap();
                 let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);

@@ -16,7 +16,7 @@ use crate::content::walk::is_ignored_name;
 use crate::pipeline::Changes;
 use notify_debouncer_full::notify::{
     self, EventKind, RecursiveMode,
-    event::{AccessKind, AccessMode},
+    event::{AccessKind, AccessMode, ModifyKind},
 };
 use notify_debouncer_full::{DebounceEventResult, DebouncedEvent, new_debouncer};
 use std::collections::BTreeSet;
@@ -115,6 +115,9 @@ fn handle(root: &Root, result: DebounceEventResult, signals: &Sender<Signal>, in
             Some(Classified::Overflow) => Signal::Degraded(String::from(
                 "the file event queue overflowed, so some edits were not reported",
             )),
+            Some(Classified::RootMoved) => Signal::Degraded(String::from(
+                "the content folder itself was moved or replaced, so its file events stopped",
+            )),
             None => return,
         },
         Err(errors) => {
@@ -161,6 +164,8 @@ pub enum Classified {
     Changes(Changes),
     /// Events were lost.
     Overflow,
+    /// The watched folder itself went.
+    RootMoved,
 }
 
 /// The paths worth reading again; `None` when no event matters (only reads,
@@ -168,6 +173,15 @@ pub enum Classified {
 pub fn classify(root: &Root, events: &[DebouncedEvent]) -> Option<Classified> {
     if events.iter().any(|e| e.need_rescan()) {
         return Some(Classified::Overflow);
+    }
+    // The folder itself removed or renamed (`mv content.new content`): its
+    // watch is gone with it, and no event would come any more.
+    let root_went = events.iter().any(|e| {
+        matches!(e.kind, EventKind::Remove(_) | EventKind::Modify(ModifyKind::Name(_)))
+            && e.paths.iter().any(|path| root.spellings.iter().any(|r| r == path))
+    });
+    if root_went {
+        return Some(Classified::RootMoved);
     }
     let paths: BTreeSet<PathBuf> = events
         .iter()
@@ -196,7 +210,7 @@ fn is_ignored(relative: &Path) -> bool {
 mod tests {
     use super::*;
     use notify::Event;
-    use notify::event::{CreateKind, DataChange, Flag, ModifyKind, RemoveKind};
+    use notify::event::{CreateKind, DataChange, Flag, RemoveKind};
     use std::time::Instant;
 
     fn event(kind: EventKind, path: &str) -> DebouncedEvent {
@@ -227,5 +241,8 @@ mod tests {
         let overflow =
             DebouncedEvent::new(Event::new(EventKind::Other).set_flag(Flag::Rescan), Instant::now());
         assert_eq!(classify(&Root::new(Path::new("/c")), &[overflow]), Some(Classified::Overflow));
+        let root = Root { given: PathBuf::from("c"), spellings: vec![PathBuf::from("/c")] };
+        let moved = event(EventKind::Modify(ModifyKind::Name(notify::event::RenameMode::From)), "/c");
+        assert_eq!(classify(&root, &[moved]), Some(Classified::RootMoved));
     }
 }

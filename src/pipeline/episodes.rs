@@ -21,6 +21,9 @@ use url::Url;
 #[derive(Default)]
 pub(super) struct Episodes {
     files: HashMap<PathBuf, EpisodeFile>,
+    /// Files refused because their number was taken: read again on every
+    /// run, so each goes live once its number is free.
+    waiting: BTreeSet<PathBuf>,
 }
 
 struct EpisodeFile {
@@ -141,6 +144,7 @@ impl Episodes {
             .collect();
         let mut done = HashSet::with_capacity(assembled.len());
         for (path, episode, problems) in assembled {
+            self.waiting.remove(&path);
             if let Some(file) = self.files.get_mut(&path) {
                 file.problems.extend(problems);
                 file.episode = Some(Arc::new(episode));
@@ -148,6 +152,11 @@ impl Episodes {
             }
         }
         (moved, done)
+    }
+
+    /// Files waiting for their number to be free, with their series.
+    pub fn waiting(&self) -> Vec<(PathBuf, String)> {
+        self.waiting.iter().filter_map(|p| Some((p.clone(), self.slug_of(p)?.to_owned()))).collect()
     }
 
     /// The series of a file known to the cache.
@@ -209,8 +218,9 @@ impl Episodes {
             let keepers: Vec<&Path> = holders.iter().filter(|(_, held)| *held).map(|(p, _)| *p).collect();
             let winner = (keepers.len() == 1).then(|| keepers[0]);
             for (path, held) in holders.iter().filter(|(p, _)| Some(*p) != winner) {
-                let others: Vec<String> =
+                let mut others: Vec<String> =
                     holders.iter().filter(|(o, _)| o != path).map(|(o, _)| o.display().to_string()).collect();
+                others.sort();
                 refused.insert(
                     path.to_path_buf(),
                     Diagnostic::error(
@@ -224,6 +234,7 @@ impl Episodes {
             }
         }
         candidates.retain(|c| !refused.contains_key(&c.path));
+        self.waiting.extend(refused.keys().cloned());
         let any = !refused.is_empty();
         for (path, problem) in refused {
             if let Some(file) = self.files.get_mut(&path) {

@@ -163,23 +163,35 @@ impl Pipeline {
                 (wanted, gone)
             }
         };
+        let mut wanted = wanted;
+        for (path, slug) in self.episodes.waiting() {
+            if !wanted.iter().any(|(p, _, _)| *p == path) {
+                wanted.push((path, slug, true));
+            }
+        }
         let wanted: Vec<Wanted<'_>> =
             wanted.iter().map(|(path, slug, force)| Wanted { path, slug, force: *force }).collect();
-        let (moved, assembled) = self.refresh_episodes(&wanted);
+        let (moved, mut assembled) = self.refresh_episodes(&wanted);
         // Links resolve to files and permalinks: re-resolve those pointing
-        // at one that appeared, went or was renumbered.
-        let moved: BTreeSet<String> = moved.into_iter().chain(assets_moved).chain(gone).collect();
-        let again: Vec<(PathBuf, String)> = self
-            .episodes
-            .linking_to(&moved)
-            .into_iter()
-            .filter(|(path, _)| !assembled.contains(*path))
-            .map(|(path, slug)| (path.to_path_buf(), slug.to_owned()))
-            .collect();
-        let again: Vec<Wanted<'_>> =
-            again.iter().map(|(path, slug)| Wanted { path, slug, force: true }).collect();
-        if !again.is_empty() {
-            self.refresh_episodes(&again);
+        // at one that appeared, went or was renumbered (which may move more:
+        // a few rounds at most, as each re-reads files not read before).
+        let mut moved: BTreeSet<String> = moved.into_iter().chain(assets_moved).chain(gone).collect();
+        while !moved.is_empty() {
+            let again: Vec<(PathBuf, String)> = self
+                .episodes
+                .linking_to(&moved)
+                .into_iter()
+                .filter(|(path, _)| !assembled.contains(*path))
+                .map(|(path, slug)| (path.to_path_buf(), slug.to_owned()))
+                .collect();
+            if again.is_empty() {
+                break;
+            }
+            let again: Vec<Wanted<'_>> =
+                again.iter().map(|(path, slug)| Wanted { path, slug, force: true }).collect();
+            let (more, done) = self.refresh_episodes(&again);
+            assembled.extend(done);
+            moved = more;
         }
     }
 

@@ -352,3 +352,18 @@ fn links_follow_a_renumbered_episode_and_a_clashing_number_keeps_the_old_one() {
     assert_eq!(ids, ["https://example.com/s/3/", "https://example.com/s/5/", "https://example.com/s/1/"]);
     assert_eq!(titles(&feed)[2], "1화. First");
 }
+
+#[test]
+fn a_file_refused_for_its_number_goes_live_once_the_number_is_free() {
+    let f = serial();
+    let server = start(&f);
+    // "Save as" a new file, then delete the old one.
+    f.write("s/02-copy.md", &episode("Second, copied", "2026-11-09T10:00:00", "number = 2\n", "Two.\n"));
+    wait_for("the clash", || (status(&server)["errors"].as_array().unwrap().len() == 1).then_some(()));
+    assert_eq!(feed_titles(&server, "/s/rss.xml"), ["2화. Second", "1화. First"]);
+    std::fs::remove_file(f.content().join("s/02-b.md")).unwrap();
+    wait_for("the copy, live", || {
+        (feed_titles(&server, "/s/rss.xml") == ["2화. Second, copied", "1화. First"]).then_some(())
+    });
+    assert_eq!(status(&server)["errors"], serde_json::json!([]));
+}
