@@ -17,6 +17,8 @@ pub struct ContentTree {
     /// Every non-ignored file that could be published as an asset, relative to
     /// `root` with `/` separators (the same shape as its URL path).
     pub assets: BTreeSet<String>,
+    /// Series folders that could not be listed (their names).
+    pub unreadable: Vec<String>,
 }
 
 /// A folder holding series.toml: its name is the series' URL segment.
@@ -72,6 +74,7 @@ pub fn scan(root: &Path) -> Result<(ContentTree, Vec<Diagnostic>), Diagnostic> {
         }
         if let Err(e) = listed {
             problems.push(Diagnostic::error(&dir, format!("cannot read this series folder: {e}")));
+            tree.unreadable.push(name);
             continue;
         }
         episodes.sort();

@@ -36,6 +36,13 @@ struct EpisodeFile {
     episode: Option<Arc<Episode>>,
 }
 
+/// What an episode holds alone: its number in its series, its id in the site.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+enum Claim<'a> {
+    Number(&'a str, u64),
+    Id(&'a str),
+}
+
 /// One file to read in this run.
 pub(super) struct Wanted<'a> {
     pub path: &'a Path,
@@ -116,7 +123,7 @@ impl Episodes {
                 }
             }
         }
-        let dropped = self.refuse_duplicate_numbers(&mut candidates);
+        let dropped = self.refuse_duplicates(&mut candidates, series);
         let mut moved = BTreeSet::new();
         for source in dropped {
             targets.episodes.remove(&source);
@@ -178,56 +185,86 @@ impl Episodes {
             .collect()
     }
 
-    /// Two files with one number would share a permalink. The file that
-    /// already had the number keeps it; the other is refused and keeps its
-    /// last published version if that had another number. With no such
-    /// holder (a first build), all of them are refused.
+    /// Two files with one number would share a permalink, and two episodes
+    /// with one id (anywhere in the site) would be one episode to readers.
+    /// The file that already had the number or id keeps it; the other is
+    /// refused and keeps its last published version if that had another.
+    /// With no such holder (a first build), all of them are refused.
     /// Returns the content paths of published episodes taken down.
-    fn refuse_duplicate_numbers(&mut self, candidates: &mut Vec<Candidate>) -> Vec<String> {
-        // A refused file falling back to its old number can clash again;
+    fn refuse_duplicates(
+        &mut self,
+        candidates: &mut Vec<Candidate>,
+        series: &(dyn Fn(&str) -> Option<Series> + Sync),
+    ) -> Vec<String> {
+        // A refused file falling back to its old version can clash again;
         // each pass refuses someone, so this ends.
         let mut dropped = Vec::new();
-        while self.refuse_duplicates_once(candidates, &mut dropped) {}
+        while self.refuse_duplicates_once(candidates, series, &mut dropped) {}
         dropped
     }
 
     fn refuse_duplicates_once(
         &mut self,
         candidates: &mut Vec<Candidate>,
+        series: &(dyn Fn(&str) -> Option<Series> + Sync),
         taken_down: &mut Vec<String>,
     ) -> bool {
-        let new_numbers: HashMap<&Path, u64> =
-            candidates.iter().map(|c| (c.path.as_path(), c.parsed.meta.number)).collect();
-        // Only numbers a new version claims can clash (the published ones
-        // were distinct): collect just their holders.
-        let contested: HashSet<(&str, u64)> = candidates
+        let ids: Vec<Option<String>> = candidates
             .iter()
-            .filter_map(|c| self.files.get(&c.path).map(|f| (f.slug.as_str(), c.parsed.meta.number)))
+            .map(|c| match &c.parsed.meta.id {
+                Some(id) => Some(id.clone()),
+                None => {
+                    let series = series(&self.files.get(&c.path)?.slug)?;
+                    Some(episode::permalink(&series, c.parsed.meta.number).to_string())
+                }
+            })
             .collect();
-        let mut claims: BTreeMap<(&str, u64), Vec<(&Path, bool)>> = BTreeMap::new();
+        let new_claims: HashMap<&Path, [Claim<'_>; 2]> = candidates
+            .iter()
+            .zip(&ids)
+            .filter_map(|(c, id)| {
+                let file = self.files.get(&c.path)?;
+                let claims = [Claim::Number(&file.slug, c.parsed.meta.number), Claim::Id(id.as_deref()?)];
+                Some((c.path.as_path(), claims))
+            })
+            .collect();
+        // Only what a new version claims can clash (what is published was
+        // distinct): collect just the holders of that.
+        let contested: HashSet<&Claim<'_>> = new_claims.values().flatten().collect();
+        let mut holders: BTreeMap<&Claim<'_>, Vec<(&Path, bool)>> = BTreeMap::new();
+        let mut held_claims = Vec::new();
         for (path, file) in &self.files {
-            let held = file.episode.as_ref().map(|e| e.meta.number);
-            let Some(number) = new_numbers.get(path.as_path()).copied().or(held) else { continue };
-            if contested.contains(&(file.slug.as_str(), number)) {
-                claims.entry((&file.slug, number)).or_default().push((path, held == Some(number)));
+            let held =
+                file.episode.as_ref().map(|e| [Claim::Number(&file.slug, e.meta.number), Claim::Id(&e.id)]);
+            held_claims.push((path.as_path(), held));
+        }
+        for (path, held) in &held_claims {
+            let claims = new_claims.get(path).or(held.as_ref());
+            for claim in claims.into_iter().flatten().filter(|c| contested.contains(c)) {
+                let was_held = held.as_ref().is_some_and(|h| h.contains(claim));
+                holders.entry(claim).or_default().push((path, was_held));
             }
         }
         let mut refused: BTreeMap<PathBuf, Diagnostic> = BTreeMap::new();
         let mut dropped: BTreeSet<PathBuf> = BTreeSet::new();
-        for ((_, number), holders) in claims.iter().filter(|(_, h)| h.len() > 1) {
+        for (claim, holders) in holders.iter().filter(|(_, h)| h.len() > 1) {
             let keepers: Vec<&Path> = holders.iter().filter(|(_, held)| *held).map(|(p, _)| *p).collect();
             let winner = (keepers.len() == 1).then(|| keepers[0]);
             for (path, held) in holders.iter().filter(|(p, _)| Some(*p) != winner) {
                 let mut others: Vec<String> =
                     holders.iter().filter(|(o, _)| o != path).map(|(o, _)| o.display().to_string()).collect();
                 others.sort();
-                refused.insert(
-                    path.to_path_buf(),
-                    Diagnostic::error(
-                        path,
-                        format!("episode number {number} is also used by {}; each episode of a series needs its own number", others.join(", ")),
+                let message = match claim {
+                    Claim::Number(_, number) => format!(
+                        "episode number {number} is also used by {}; each episode of a series needs its own number",
+                        others.join(", ")
                     ),
-                );
+                    Claim::Id(id) => format!(
+                        "id `{id}` is also the id of {}; feed readers would treat them as one episode",
+                        others.join(", ")
+                    ),
+                };
+                refused.entry(path.to_path_buf()).or_insert_with(|| Diagnostic::error(path, message));
                 if *held {
                     dropped.insert(path.to_path_buf());
                 }

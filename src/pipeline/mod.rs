@@ -18,7 +18,7 @@ use crate::content::text;
 use crate::content::walk::{self, ContentTree};
 use crate::diagnostic::Diagnostic;
 use crate::model::links::LinkTargets;
-use crate::model::{Catalog, Episode, SeriesEntry};
+use crate::model::{Catalog, SeriesEntry};
 use crate::render::{self, Output, OutputKind};
 use bytes::Bytes;
 use config::Config;
@@ -199,12 +199,28 @@ impl Pipeline {
     /// patched with `changes` when they allow it, a new listing otherwise;
     /// and whether files may have come or gone.
     fn list(&mut self, changes: &Changes) -> Result<((ContentTree, Vec<Diagnostic>), bool), Diagnostic> {
-        if let (Changes::Paths(paths), Some(mut listing)) = (changes, self.listing.take())
-            && let Some(came_or_went) = walk::patch(&mut listing.0, paths)
-        {
-            return Ok((listing, came_or_went));
+        if let (Changes::Paths(paths), Some(mut listing)) = (changes, self.listing.take()) {
+            if let Some(came_or_went) = walk::patch(&mut listing.0, paths) {
+                return Ok((listing, came_or_went));
+            }
+            // Partly patched: still good enough to stand in for a folder
+            // that cannot be listed below.
+            self.listing = Some(listing);
         }
-        Ok((walk::scan(&self.content)?, true))
+        let (mut tree, problems) = walk::scan(&self.content)?;
+        // A series folder that cannot be listed right now (a network
+        // filesystem's hiccup) keeps its last listing: its episodes stay up.
+        if let Some((before, _)) = &self.listing {
+            for slug in &tree.unreadable {
+                if let Some(dir) = before.series.iter().find(|d| d.slug == *slug) {
+                    tree.series.push(dir.clone());
+                    let prefix = format!("{slug}/");
+                    tree.assets.extend(before.assets.iter().filter(|a| a.starts_with(&prefix)).cloned());
+                }
+            }
+            tree.series.sort_by(|a, b| a.slug.cmp(&b.slug));
+        }
+        Ok(((tree, problems), true))
     }
 
     fn refresh_episodes(&mut self, wanted: &[Wanted<'_>]) -> (BTreeSet<String>, HashSet<PathBuf>) {
@@ -245,7 +261,6 @@ impl Pipeline {
             entries.push(SeriesEntry { series, episodes: self.episodes.of_series(slug) });
         }
         let catalog = Catalog { site: site.clone(), series: entries };
-        check_unique_ids(&catalog, &mut diagnostics);
         let mut outputs = render::render_feeds(&catalog, now);
         outputs.extend(self.read_assets(&catalog, now, &mut diagnostics));
         outputs.sort_by(|a, b| a.path.cmp(&b.path));
@@ -292,23 +307,6 @@ impl Pipeline {
             outputs.push(Output { path, kind: OutputKind::Asset, bytes, changes_at: None });
         }
         outputs
-    }
-}
-
-/// Ids must be unique across the site, since the site feed mixes series.
-fn check_unique_ids(catalog: &Catalog, diagnostics: &mut Vec<Diagnostic>) {
-    let mut seen: HashMap<&str, &Episode> = HashMap::new();
-    for episode in catalog.series.iter().flat_map(|s| &s.episodes).map(AsRef::as_ref) {
-        if let Some(first) = seen.insert(&episode.id, episode) {
-            diagnostics.push(Diagnostic::error(
-                &episode.meta.path,
-                format!(
-                    "id `{}` is also the id of {}; feed readers would treat them as one episode",
-                    episode.id,
-                    first.meta.path.display()
-                ),
-            ));
-        }
     }
 }
 

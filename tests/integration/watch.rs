@@ -367,3 +367,31 @@ fn a_file_refused_for_its_number_goes_live_once_the_number_is_free() {
     });
     assert_eq!(status(&server)["errors"], serde_json::json!([]));
 }
+
+#[test]
+fn an_episode_taking_another_ones_id_is_refused_while_the_holder_stays() {
+    let f = serial();
+    let server = start(&f);
+    let before = server.get("/s/atom.xml", &[]);
+    // A copy whose id says it is episode 2: readers would merge them.
+    f.write(
+        "s/03-c.md",
+        &episode("Third", "2026-11-16T10:00:00", "id = \"https://example.com/s/2/\"\n", "Three.\n"),
+    );
+    let errors = wait_for("the clash", || {
+        let errors = status(&server)["errors"].clone();
+        (!errors.as_array().unwrap().is_empty()).then_some(errors)
+    });
+    assert_eq!(errors.as_array().unwrap().len(), 1, "{errors}");
+    assert!(errors[0]["file"].as_str().unwrap().ends_with("s/03-c.md"), "{errors}");
+    assert!(
+        errors[0]["message"].as_str().unwrap().starts_with("id `https://example.com/s/2/` is also the id of"),
+        "{errors}"
+    );
+    let after = server.get("/s/atom.xml", &[]);
+    assert_eq!(after.header("etag"), before.header("etag"));
+    // Fixed: published.
+    f.write("s/03-c.md", &episode("Third", "2026-11-16T10:00:00", "", "Three.\n"));
+    wait_for("the fix", || (feed_titles(&server, "/s/rss.xml").len() == 3).then_some(()));
+    assert_eq!(status(&server)["errors"], serde_json::json!([]));
+}
