@@ -77,7 +77,7 @@ pub struct Pipeline {
     config: Config,
     episodes: Episodes,
     /// Files that may be published as they are, by content path.
-    assets: BTreeMap<String, Bytes>,
+    assets: BTreeMap<String, Asset>,
     targets: LinkTargets,
     /// The last listing of the folder and the problems it found.
     listing: Option<(ContentTree, Vec<Diagnostic>)>,
@@ -231,20 +231,21 @@ impl Pipeline {
         self.episodes.refresh(&self.content, wanted, &series, &base, &mut self.targets)
     }
 
-    /// Drops assets that are gone and reads hinted or new ones; returns the
-    /// paths that appeared or went.
+    /// Drops assets that are gone, and those named by `hinted` whose size or
+    /// mtime changed (they are read again when needed); returns the paths
+    /// that appeared or went. A podcast's audio is not read again on every
+    /// rescan.
     fn refresh_assets(
         &mut self,
         present: &BTreeSet<String>,
         hinted: &dyn Fn(&Path) -> bool,
     ) -> BTreeSet<String> {
         let moved: BTreeSet<String> = present.symmetric_difference(&self.targets.assets).cloned().collect();
-        self.assets.retain(|path, _| present.contains(path));
-        for path in present {
-            if hinted(&self.content.join(path)) {
-                self.assets.remove(path);
-            }
-        }
+        let content = &self.content;
+        self.assets.retain(|path, asset| {
+            let file = content.join(path);
+            present.contains(path) && (!hinted(&file) || Stamp::of(&file).is_some_and(|s| s == asset.stamp))
+        });
         moved
     }
 
@@ -288,11 +289,11 @@ impl Pipeline {
         let mut outputs = Vec::with_capacity(wanted.len());
         for path in wanted {
             let bytes = match self.assets.get(&path) {
-                Some(bytes) => bytes.clone(),
-                None => match fs::read(self.content.join(&path)) {
-                    Ok(bytes) => {
-                        let bytes = Bytes::from(bytes);
-                        self.assets.insert(path.clone(), bytes.clone());
+                Some(asset) => asset.bytes.clone(),
+                None => match read_asset(&self.content.join(&path)) {
+                    Ok(asset) => {
+                        let bytes = asset.bytes.clone();
+                        self.assets.insert(path.clone(), asset);
                         bytes
                     }
                     Err(e) => {
@@ -323,6 +324,31 @@ fn check_unique_paths(content: &Path, outputs: &[Output], diagnostics: &mut Vec<
             ));
         }
     }
+}
+
+/// A file published as it is, with what tells whether it changed.
+struct Asset {
+    bytes: Bytes,
+    stamp: Stamp,
+}
+
+/// Size and mtime, read before the bytes (a write after that changes it).
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Stamp {
+    len: u64,
+    modified: Option<std::time::SystemTime>,
+}
+
+impl Stamp {
+    fn of(path: &Path) -> Option<Stamp> {
+        let meta = fs::metadata(path).ok()?;
+        Some(Stamp { len: meta.len(), modified: meta.modified().ok() })
+    }
+}
+
+fn read_asset(path: &Path) -> std::io::Result<Asset> {
+    let stamp = Stamp::of(path).unwrap_or(Stamp { len: u64::MAX, modified: None });
+    Ok(Asset { bytes: Bytes::from(fs::read(path)?), stamp })
 }
 
 /// `series/file.md`, the file's path in the content folder.

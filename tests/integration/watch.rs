@@ -395,3 +395,17 @@ fn an_episode_taking_another_ones_id_is_refused_while_the_holder_stays() {
     wait_for("the fix", || (feed_titles(&server, "/s/rss.xml").len() == 3).then_some(()));
     assert_eq!(status(&server)["errors"], serde_json::json!([]));
 }
+
+#[test]
+fn a_replaced_image_is_served_new() {
+    let f = serial();
+    f.write("s/01-a.md", &episode("First", "2026-11-02T10:00:00", "", "![cover](images/a.png)\n"));
+    f.write_bytes("s/images/a.png", b"\x89PNG first");
+    let server = start(&f);
+    assert_eq!(server.get("/s/images/a.png", &[]).body, b"\x89PNG first");
+    f.write_bytes("s/images/a.png", b"\x89PNG second, longer");
+    wait_for("the new image", || {
+        (server.get("/s/images/a.png", &[]).body == b"\x89PNG second, longer").then_some(())
+    });
+    assert_eq!(server.get("/s/images/a.png", &[]).header("content-type"), "image/png");
+}
