@@ -176,8 +176,8 @@ fn serve(
     let mut pipeline = Pipeline::new(&source.content);
     let build = pipeline.update(&Changes::Everything, now);
     report(&build)?;
-    let publisher = match Publisher::start(out, &build, SystemTime::now()) {
-        Ok((publisher, _)) => publisher,
+    let (publisher, started) = match Publisher::start(out, &build, SystemTime::now()) {
+        Ok(started) => started,
         Err(PublishError::Config) => {
             bail!(
                 "cannot serve until the errors in site.toml above are fixed (and no earlier build left feeds to serve meanwhile)"
@@ -197,7 +197,7 @@ fn serve(
         );
     }
     info!(out = %out.display(), "built {}", summary(&build, now));
-    let live = Live::new(pipeline, publisher, &build, clock, watching);
+    let live = Live::new(pipeline, publisher, &build, &started, clock, watching);
     drop(build);
     let snapshot = live.snapshot();
     let base_path = snapshot.load().base_path.clone();

@@ -24,6 +24,7 @@ pub mod publish;
 pub mod render;
 pub mod snapshot;
 pub mod watch;
+pub mod websub;
 
 pub use diagnostic::{Diagnostic, Severity};
 pub use pipeline::{Build, build};

@@ -13,9 +13,10 @@
 use crate::clock::Clock;
 use crate::diagnostic::Diagnostic;
 use crate::pipeline::{Build, Changes, Pipeline};
-use crate::publish::{self, PublishError, Publisher};
-use crate::snapshot::{Snapshot, Status};
-use crate::watch::{self, Signal, Watcher};
+use crate::publish::{self, Changed, PublishError, Publisher};
+use crate::snapshot::{HubOutcome, Snapshot, Status};
+use crate::watch::{self, Watcher};
+use crate::websub::Notifier;
 use arc_swap::ArcSwap;
 use jiff::Timestamp;
 use std::collections::BTreeSet;
@@ -38,6 +39,18 @@ const LONGEST_BURST: Duration = Duration::from_secs(1);
 /// by at most this much.
 const LONGEST_SLEEP: Duration = Duration::from_secs(60);
 
+/// What the watcher and the WebSub notifier tell the live driver.
+#[derive(Debug)]
+pub enum Signal {
+    Changed(Changes),
+    /// Events can no longer be trusted (why): fall back to polling.
+    Degraded(String),
+    /// A WebSub ping's outcome, for the status endpoint.
+    Pinged(HubOutcome),
+    /// Stop: the server is shutting down.
+    Stop,
+}
+
 pub struct Live {
     pipeline: Pipeline,
     publisher: Publisher,
@@ -58,6 +71,9 @@ pub struct Live {
     publishes: u64,
     /// The last attempt to write feeds/ failed: wait for the next change.
     write_failed: bool,
+    /// Pings the WebSub hub, once one is configured.
+    notifier: Option<Notifier>,
+    last_ping: Option<HubOutcome>,
 }
 
 /// The running driver.
@@ -80,10 +96,13 @@ impl Live {
     /// Takes over after the first build, which `publisher` serves already.
     /// `watching` is how edits are noticed (`None`: they are not, only the
     /// schedule runs).
+    /// `started` is what the first publish changed: its feeds are announced
+    /// to the WebSub hub like any other change.
     pub fn new(
         pipeline: Pipeline,
         publisher: Publisher,
         first: &Build,
+        started: &Changed,
         clock: Clock,
         watching: Option<watch::Mode>,
     ) -> Self {
@@ -106,7 +125,10 @@ impl Live {
             warnings: Vec::new(),
             publishes: 1,
             write_failed: false,
+            notifier: None,
+            last_ping: None,
         };
+        live.announce(first, &started.feeds);
         if let Some(mode) = watching {
             live.watch(mode);
             // Edits made between the first build and the watcher's start
@@ -175,6 +197,12 @@ impl Live {
     fn on_signal(&mut self, signal: Signal) -> bool {
         let mut changes = match signal {
             Signal::Stop => return false,
+            Signal::Pinged(outcome) => {
+                self.last_ping = Some(outcome);
+                self.status.websub.clone_from(&self.last_ping);
+                self.swap();
+                return true;
+            }
             Signal::Degraded(why) => {
                 self.fall_back(&why);
                 Changes::Everything
@@ -196,6 +224,10 @@ impl Live {
                     self.fall_back(&why);
                     *changes = Changes::Everything;
                 }
+                Ok(Signal::Pinged(outcome)) => {
+                    self.status.websub = Some(outcome.clone());
+                    self.last_ping = Some(outcome);
+                }
                 Ok(Signal::Stop) => return true,
                 Err(_) => break,
             }
@@ -209,17 +241,19 @@ impl Live {
         tracing::debug!(?changes, "rebuilding");
         let now = self.clock.now();
         let build = self.pipeline.update(&changes, now);
-        let changed = match self.publisher.update(&build, SystemTime::now()) {
-            Ok(changed) => changed,
+        let published = match self.publisher.update(&build, SystemTime::now()) {
+            Ok(published) => published,
             Err(PublishError::Config) => {
                 warn!("site.toml has errors and was never good: nothing can be published until it is fixed");
-                false
+                Changed::default()
             }
             Err(PublishError::Emit(e)) => {
                 error!(%e, "publishing failed");
-                false
+                Changed::default()
             }
         };
+        let changed = published.any;
+        self.announce(&build, &published.feeds);
         if changed {
             self.publishes += 1;
             self.write_failed = false;
@@ -238,6 +272,26 @@ impl Live {
             info!(?why, changed, errors = build.error_count(), micros, next_due, "rebuilt");
         } else {
             tracing::debug!(micros, "polled: no change");
+        }
+    }
+
+    /// Tells the WebSub hub (if site.toml names one) that `feeds` changed.
+    fn announce(&mut self, build: &Build, feeds: &[String]) {
+        let Some(hub) = build.catalog.as_ref().and_then(|c| c.site.websub_hub.as_ref()) else { return };
+        if feeds.is_empty() {
+            return;
+        }
+        if self.notifier.is_none() {
+            let sender = self.sender.clone();
+            match Notifier::start(move |outcome| {
+                let _ = sender.send(Signal::Pinged(outcome));
+            }) {
+                Ok(notifier) => self.notifier = Some(notifier),
+                Err(e) => error!(%e, "cannot start the WebSub thread; the hub is not told of changes"),
+            }
+        }
+        if let Some(notifier) = &self.notifier {
+            notifier.publish(hub, feeds.to_vec());
         }
     }
 
@@ -270,6 +324,7 @@ impl Live {
     fn status_of(&self, build: &Build, now: Timestamp) -> Status {
         let mut status = publish::status(build, now);
         status.publishes = self.publishes;
+        status.websub.clone_from(&self.last_ping);
         status.watching = self.watcher.as_ref().map_or("off", |w| w.mode.name()).to_owned();
         status.warnings.clone_from(&self.warnings);
         let carried = self.publisher.carried();

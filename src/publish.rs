@@ -37,11 +37,21 @@ pub struct Publisher {
     out: PathBuf,
     base_url: Url,
     max_age: u32,
+    hub: Option<Url>,
     served: BTreeMap<String, Served>,
     /// Served from what an earlier run left in feeds/ (see `start`).
     carried: BTreeSet<String>,
     /// Served bytes that feeds/ does not have yet.
     disk_behind: bool,
+}
+
+/// What a publish changed.
+#[derive(Debug, Default)]
+pub struct Changed {
+    /// Whether any served byte changed.
+    pub any: bool,
+    /// The absolute URLs of the feeds whose bytes changed, for WebSub.
+    pub feeds: Vec<String>,
 }
 
 #[derive(Clone)]
@@ -60,14 +70,22 @@ impl Publisher {
     /// what feeds/ holds and this build did not make (a series whose
     /// settings have errors, everything when site.toml has) is served as it
     /// is, until a build without errors.
-    pub fn start(out: &Path, build: &Build, wall: SystemTime) -> Result<(Self, EmitReport), PublishError> {
+    pub fn start(out: &Path, build: &Build, wall: SystemTime) -> Result<(Self, Changed), PublishError> {
         let (base_url, max_age) = match &build.catalog {
             Some(catalog) => site_of(catalog),
             None => emit::read_note(out).as_deref().and_then(parse_note).ok_or(PublishError::Config)?,
         };
+        let hub = build.catalog.as_ref().and_then(|c| c.site.websub_hub.clone());
         let outputs = if build.catalog.is_some() { build.outputs.clone() } else { Vec::new() };
         let mut encoded = emit::encode(out, outputs);
+        let mut changed = Changed::default();
         for item in &mut encoded {
+            if item.last_modified.is_none() {
+                changed.any = true;
+                if item.output.kind != OutputKind::Asset {
+                    changed.feeds.push(absolute(&base_url, &item.output.path));
+                }
+            }
             item.last_modified = Some(item.last_modified.unwrap_or(wall));
         }
         let mut carried = BTreeSet::new();
@@ -77,17 +95,18 @@ impl Publisher {
             carried.extend(earlier.iter().map(|e| e.output.path.clone()));
             encoded.extend(earlier);
         }
-        let report = emit::emit(out, &encoded, Some(&note(&base_url, max_age)))?;
+        emit::emit(out, &encoded, Some(&note(&base_url, max_age)))?;
+        let site = (&base_url, hub.as_ref());
         let served = encoded
             .into_iter()
             .map(|Encoded { output, variants, effort, last_modified }| {
-                let resource = resource(&output, variants, last_modified.unwrap_or(wall));
+                let resource = resource(&output, variants, last_modified.unwrap_or(wall), site);
                 (output.path.clone(), Served { output, resource: Arc::new(resource), effort })
             })
             .collect();
         let publisher =
-            Publisher { out: out.to_path_buf(), base_url, max_age, served, carried, disk_behind: false };
-        Ok((publisher, report))
+            Publisher { out: out.to_path_buf(), base_url, max_age, hub, served, carried, disk_behind: false };
+        Ok((publisher, changed))
     }
 
     /// How many files are served as an earlier run left them, because this
@@ -97,11 +116,12 @@ impl Publisher {
     }
 
     /// Serves `build`'s outputs: unchanged ones as they were, changed ones
-    /// with quick variants and `wall` as Last-Modified. Returns whether any
-    /// served byte changed.
-    pub fn update(&mut self, build: &Build, wall: SystemTime) -> Result<bool, PublishError> {
+    /// with quick variants and `wall` as Last-Modified.
+    pub fn update(&mut self, build: &Build, wall: SystemTime) -> Result<Changed, PublishError> {
         let catalog = build.catalog.as_ref().ok_or(PublishError::Config)?;
         (self.base_url, self.max_age) = site_of(catalog);
+        self.hub.clone_from(&catalog.site.websub_hub);
+        let site = (&self.base_url, self.hub.as_ref());
         let served = &self.served;
         let next: Vec<(String, Served, bool)> = build
             .outputs
@@ -120,7 +140,7 @@ impl Publisher {
                     }
                     _ => {
                         let variants = compress::variants(output, Effort::Quick);
-                        let mut resource = resource(output, variants, wall);
+                        let mut resource = resource(output, variants, wall, site);
                         resource.date_is_ambiguous =
                             before.is_some_and(|s| s.resource.last_modified == resource.last_modified);
                         let resource = Arc::new(resource);
@@ -145,10 +165,15 @@ impl Publisher {
             self.carried.clear();
         }
         let removed = self.served.keys().any(|path| !next.contains_key(path));
-        let changed = removed || next.values().any(|(_, changed)| *changed);
+        let feeds = next
+            .iter()
+            .filter(|(_, (served, changed))| *changed && served.output.kind != OutputKind::Asset)
+            .map(|(path, _)| absolute(&self.base_url, path))
+            .collect();
+        let any = removed || next.values().any(|(_, changed)| *changed);
         self.served = next.into_iter().map(|(path, (served, _))| (path, served)).collect();
-        self.disk_behind |= changed;
-        Ok(changed)
+        self.disk_behind |= any;
+        Ok(Changed { any, feeds })
     }
 
     /// Whether [`finish`](Self::finish) has work: quick variants to improve
@@ -192,7 +217,8 @@ impl Publisher {
             if let Some(served) = self.served.get_mut(&path) {
                 variants.sort_by_key(|(encoding, _)| *encoding);
                 let last_modified = served.resource.last_modified;
-                let mut best = resource(&served.output, variants, last_modified);
+                let mut best =
+                    resource(&served.output, variants, last_modified, (&self.base_url, self.hub.as_ref()));
                 best.date_is_ambiguous = served.resource.date_is_ambiguous;
                 served.resource = Arc::new(best);
                 served.effort = Effort::Best;
@@ -233,8 +259,32 @@ fn site_of(catalog: &Catalog) -> (Url, u32) {
     (catalog.site.base_url.clone(), catalog.site.cache_max_age)
 }
 
-fn resource(output: &Output, variants: Vec<(Encoding, bytes::Bytes)>, last_modified: SystemTime) -> Resource {
-    Resource::new(output.kind, &output.path, output.bytes.clone(), variants, last_modified, output.changes_at)
+/// `site` is the base URL and the WebSub hub: a feed with a hub says so in
+/// a `Link` header as well (WebSub §4), with its own URL as `self`.
+fn resource(
+    output: &Output,
+    variants: Vec<(Encoding, bytes::Bytes)>,
+    last_modified: SystemTime,
+    site: (&Url, Option<&Url>),
+) -> Resource {
+    let mut resource = Resource::new(
+        output.kind,
+        &output.path,
+        output.bytes.clone(),
+        variants,
+        last_modified,
+        output.changes_at,
+    );
+    if let (Some(hub), true) = (site.1, output.kind != OutputKind::Asset) {
+        let link = format!("<{hub}>; rel=\"hub\", <{}>; rel=\"self\"", absolute(site.0, &output.path));
+        resource.link = hyper::header::HeaderValue::from_str(&link).ok();
+    }
+    resource
+}
+
+/// The URL `path` is served at.
+fn absolute(base_url: &Url, path: &str) -> String {
+    base_url.join(path).map_or_else(|_| format!("{base_url}{path}"), String::from)
 }
 
 /// Writes `build`'s outputs and their compressed variants to `out` (for
@@ -279,6 +329,7 @@ pub fn status(build: &Build, now: Timestamp) -> Status {
         watching: String::from("off"),
         warnings: Vec::new(),
         errors,
+        websub: None,
     }
 }
 

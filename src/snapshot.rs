@@ -43,6 +43,8 @@ pub struct Resource {
     /// The bytes changed twice within the second of `last_modified`, so the
     /// date cannot tell the two versions apart (fast edits while serving).
     pub date_is_ambiguous: bool,
+    /// An HTTP `Link` header (RFC 8288), for feeds with a WebSub hub.
+    pub link: Option<HeaderValue>,
 }
 
 impl Resource {
@@ -70,6 +72,7 @@ impl Resource {
             variants,
             changes_at,
             date_is_ambiguous: false,
+            link: None,
         }
     }
 
@@ -111,6 +114,22 @@ pub struct Status {
     /// Problems of episodic itself, such as the watcher falling back.
     pub warnings: Vec<String>,
     pub errors: Vec<StatusError>,
+    /// The last WebSub ping, when site.toml names a hub.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub websub: Option<HubOutcome>,
+}
+
+/// What happened to a WebSub ping.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct HubOutcome {
+    pub hub: String,
+    pub feed: String,
+    /// `ok`, `retrying` or `failed`.
+    pub result: &'static str,
+    /// The hub's HTTP status, or why there was none.
+    pub detail: String,
+    /// When (RFC 3339, to the second).
+    pub at: String,
 }
 
 #[derive(Debug, Serialize)]

@@ -13,6 +13,7 @@
 //! periodically, saying so in the log and at the status endpoint.
 
 use crate::content::walk::is_ignored_name;
+use crate::live::Signal;
 use crate::pipeline::Changes;
 use notify_debouncer_full::notify::{
     self, EventKind, RecursiveMode,
@@ -53,16 +54,6 @@ impl Mode {
             Mode::Polling => "polling",
         }
     }
-}
-
-/// What the watcher tells the live driver.
-#[derive(Debug)]
-pub enum Signal {
-    Changed(Changes),
-    /// Events can no longer be trusted (why): fall back to polling.
-    Degraded(String),
-    /// Stop: the server is shutting down.
-    Stop,
 }
 
 /// Watches until dropped.

@@ -15,7 +15,7 @@ use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::header::{
     ALLOW, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, ETAG, HeaderValue, LAST_MODIFIED,
-    LOCATION, USER_AGENT, VARY,
+    LINK, LOCATION, USER_AGENT, VARY,
 };
 use hyper::{Method, Request, Response, StatusCode};
 use std::convert::Infallible;
@@ -122,6 +122,9 @@ impl Handler {
             .header(CACHE_CONTROL, cache_control);
         if resource.has_variants() {
             builder = builder.header(VARY, HeaderValue::from_static("Accept-Encoding"));
+        }
+        if let Some(link) = &resource.link {
+            builder = builder.header(LINK, link.clone());
         }
         let response = match outcome {
             conditional::Outcome::NotModified => {

@@ -20,10 +20,21 @@ pub struct Site {
     pub author: Option<Author>,
     /// Seconds caches and readers may keep a response (`Cache-Control: max-age`).
     pub cache_max_age: u32,
+    /// A WebSub hub told of every changed feed, and named in each.
+    pub websub_hub: Option<Url>,
 }
 
-const KEYS: &[&str] =
-    &["title", "base_url", "description", "language", "timezone", "feed_limit", "author", "cache_max_age"];
+const KEYS: &[&str] = &[
+    "title",
+    "base_url",
+    "description",
+    "language",
+    "timezone",
+    "feed_limit",
+    "author",
+    "cache_max_age",
+    "websub_hub",
+];
 
 /// Five minutes: aggregators poll about that often anyway.
 pub const DEFAULT_CACHE_MAX_AGE: u32 = 300;
@@ -59,6 +70,16 @@ pub fn parse(path: &Path, text: &str) -> (Site, Vec<Diagnostic>) {
     let cache_max_age = reader
         .unsigned("cache_max_age")
         .map_or(DEFAULT_CACHE_MAX_AGE, |n| u32::try_from(n).unwrap_or(u32::MAX));
+    let websub_hub = reader.text("websub_hub").and_then(|text| match Url::parse(text.trim()) {
+        Ok(url) if matches!(url.scheme(), "http" | "https") && url.has_host() => Some(url),
+        _ => {
+            reader.error(
+                "websub_hub",
+                format!("`websub_hub` must be a full http(s) address such as https://pubsubhubbub.appspot.com/, not `{text}`"),
+            );
+            None
+        }
+    });
     let site = Site {
         title: title.unwrap_or_default(),
         base_url: base_url.unwrap_or_else(|| fallback().base_url),
@@ -68,6 +89,7 @@ pub fn parse(path: &Path, text: &str) -> (Site, Vec<Diagnostic>) {
         feed_limit,
         author,
         cache_max_age,
+        websub_hub,
     };
     (site, reader.problems)
 }
@@ -90,6 +112,7 @@ pub fn fallback() -> Site {
         feed_limit: 50,
         author: None,
         cache_max_age: DEFAULT_CACHE_MAX_AGE,
+        websub_hub: None,
     }
 }
 

@@ -24,10 +24,14 @@ pub fn render(feed: &Feed<'_>) -> Vec<u8> {
             version: Some(VERSION.to_owned()),
         }),
         logo: feed.image.clone(),
-        links: vec![
-            link(feed.home.as_str(), "alternate", "text/html"),
-            link(&feed.self_url("atom.xml"), "self", "application/atom+xml"),
-        ],
+        links: [
+            Some(link(feed.home.as_str(), "alternate", Some("text/html"))),
+            Some(link(&feed.self_url("atom.xml"), "self", Some("application/atom+xml"))),
+            feed.hub.map(|hub| link(hub.as_str(), "hub", None)),
+        ]
+        .into_iter()
+        .flatten()
+        .collect(),
         subtitle: Some(feed.description).filter(|d| !d.is_empty()).map(Text::plain),
         entries: feed.items.iter().map(entry).collect(),
         lang: Some(feed.language.to_owned()),
@@ -45,7 +49,7 @@ fn entry(item: &super::Item<'_>) -> Entry {
         published: Some(chrono_time(episode.meta.published)),
         authors: item.author.map(person).into_iter().collect(),
         categories: episode.meta.tags.iter().map(|c| category(c)).collect(),
-        links: vec![link(episode.permalink.as_str(), "alternate", "text/html")],
+        links: vec![link(episode.permalink.as_str(), "alternate", Some("text/html"))],
         summary: Some(Text::plain(episode.summary.as_str())),
         content: Some(Content {
             value: Some(episode.content_html.clone()),
@@ -72,11 +76,11 @@ fn person(author: &Author) -> Person {
     }
 }
 
-fn link(href: &str, rel: &str, mime_type: &str) -> Link {
+fn link(href: &str, rel: &str, mime_type: Option<&str>) -> Link {
     Link {
         href: href.to_owned(),
         rel: rel.to_owned(),
-        mime_type: Some(mime_type.to_owned()),
+        mime_type: mime_type.map(str::to_owned),
         ..Link::default()
     }
 }

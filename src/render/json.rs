@@ -18,7 +18,17 @@ struct JsonFeed<'a> {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     authors: Vec<JsonAuthor<'a>>,
     language: &'a str,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    hubs: Vec<JsonHub<'a>>,
     items: Vec<JsonItem<'a>>,
+}
+
+/// JSON Feed 1.1 `hubs`: where to subscribe for pushes.
+#[derive(Serialize)]
+struct JsonHub<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    url: &'a str,
 }
 
 #[derive(Serialize)]
@@ -55,6 +65,7 @@ pub fn render(feed: &Feed<'_>) -> Vec<u8> {
         icon: feed.image.as_deref(),
         authors: feed.author.map(author).into_iter().collect(),
         language: feed.language,
+        hubs: feed.hub.map(|hub| JsonHub { kind: "WebSub", url: hub.as_str() }).into_iter().collect(),
         items: feed
             .items
             .iter()

@@ -54,6 +54,8 @@ pub struct Feed<'a> {
     pub author: Option<&'a Author>,
     pub categories: &'a [String],
     pub image: Option<String>,
+    /// The WebSub hub readers may subscribe at.
+    pub hub: Option<&'a Url>,
     /// Newest first.
     pub items: Vec<Item<'a>>,
 }
@@ -104,6 +106,7 @@ pub fn render_feeds(catalog: &Catalog, now: Timestamp) -> Vec<Output> {
             author: series.author.as_ref(),
             categories: &series.tags,
             image: series.image.as_ref().map(|cover| cover.url.clone()),
+            hub: site.websub_hub.as_ref(),
             items,
         };
         feeds.push((feed, format!("{}/", series.slug), changes_at));
@@ -119,6 +122,7 @@ pub fn render_feeds(catalog: &Catalog, now: Timestamp) -> Vec<Output> {
         author: site.author.as_ref(),
         categories: &[],
         image: None,
+        hub: site.websub_hub.as_ref(),
         items: everything,
     };
     feeds.push((feed, String::new(), site_changes_at));

@@ -29,14 +29,19 @@ pub fn render(feed: &Feed<'_>) -> Vec<u8> {
         link: feed.home.to_string(),
         ..Image::default()
     });
-    channel.atom_ext = Some(AtomExtension {
-        links: vec![Link {
-            href: feed.self_url("rss.xml"),
-            rel: "self".to_owned(),
-            mime_type: Some("application/rss+xml".to_owned()),
-            ..Link::default()
-        }],
-    });
+    let mut links = vec![Link {
+        href: feed.self_url("rss.xml"),
+        rel: "self".to_owned(),
+        mime_type: Some("application/rss+xml".to_owned()),
+        ..Link::default()
+    }];
+    // WebSub §4: the hub, beside `self`, as atom:link.
+    links.extend(feed.hub.map(|hub| Link {
+        href: hub.to_string(),
+        rel: "hub".to_owned(),
+        ..Link::default()
+    }));
+    channel.atom_ext = Some(AtomExtension { links });
     channel.dublin_core_ext =
         feed.author.map(|a| DublinCoreExtension { creators: vec![a.name.clone()], ..Default::default() });
     channel.items = feed.items.iter().map(|item| render_item(item)).collect();

@@ -162,6 +162,19 @@ fn base_url_must_be_there_and_absolute() {
 }
 
 #[test]
+fn websub_hub_must_be_an_absolute_http_url() {
+    let f = site();
+    f.write("site.toml", &SITE_TOML.replace("[author]", "websub_hub = \"hub.example.com\"\n[author]"));
+    assert_error(
+        &f,
+        &f.check(),
+        "site.toml",
+        ":6",
+        "`websub_hub` must be a full http(s) address such as https://pubsubhubbub.appspot.com/, not `hub.example.com`",
+    );
+}
+
+#[test]
 fn an_empty_content_folder_is_an_error() {
     let f = Fixture::empty();
     assert_error(&f, &f.check(), "site.toml", "", "there is no site.toml: is this the content folder?");

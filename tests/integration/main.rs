@@ -16,3 +16,4 @@ mod schedule;
 mod server;
 mod support;
 mod watch;
+mod websub;
