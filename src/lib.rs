@@ -7,8 +7,9 @@
 //! from memory). `pipeline` runs the layers for a content folder and a given
 //! `now`, keeping what it read so that a rebuild re-reads only what changed;
 //! `publish` turns builds into snapshots and files. `live` drives it all
-//! while serving: `watch` reports edits, and it sleeps until the next
-//! scheduled episode. Only `clock`, `live` and the binary read the time.
+//! while serving: `watch` reports edits, `schedule` turns the next due
+//! episode into a sleep, and `websub` tells a hub of changed feeds. Only
+//! `clock`, `live`, `websub` and the binary read the time.
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
 
 pub mod clock;
@@ -22,6 +23,7 @@ pub mod model;
 pub mod pipeline;
 pub mod publish;
 pub mod render;
+pub mod schedule;
 pub mod snapshot;
 pub mod watch;
 pub mod websub;

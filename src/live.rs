@@ -14,6 +14,7 @@ use crate::clock::Clock;
 use crate::diagnostic::Diagnostic;
 use crate::pipeline::{Build, Changes, Pipeline};
 use crate::publish::{self, Changed, PublishError, Publisher};
+use crate::schedule;
 use crate::snapshot::{HubOutcome, Snapshot, Status};
 use crate::watch::{self, Watcher};
 use crate::websub::Notifier;
@@ -34,10 +35,6 @@ const QUIET: Duration = Duration::from_millis(15);
 /// ... unless it goes on for longer than this, when what came so far is
 /// published and the rest follows.
 const LONGEST_BURST: Duration = Duration::from_secs(1);
-/// Sleeps are cut into pieces no longer than this, so that a jump of the
-/// wall clock (a suspended laptop, an NTP step) delays a scheduled episode
-/// by at most this much.
-const LONGEST_SLEEP: Duration = Duration::from_secs(60);
 
 /// What the watcher and the WebSub notifier tell the live driver.
 #[derive(Debug)]
@@ -198,8 +195,7 @@ impl Live {
         let mut changes = match signal {
             Signal::Stop => return false,
             Signal::Pinged(outcome) => {
-                self.last_ping = Some(outcome);
-                self.status.websub.clone_from(&self.last_ping);
+                self.record_ping(outcome);
                 self.swap();
                 return true;
             }
@@ -219,15 +215,12 @@ impl Live {
         let started = Instant::now();
         while started.elapsed() < LONGEST_BURST {
             match self.signals.recv_timeout(QUIET) {
-                Ok(Signal::Changed(more)) => merge(changes, more),
+                Ok(Signal::Changed(more)) => changes.merge(more),
                 Ok(Signal::Degraded(why)) => {
                     self.fall_back(&why);
                     *changes = Changes::Everything;
                 }
-                Ok(Signal::Pinged(outcome)) => {
-                    self.status.websub = Some(outcome.clone());
-                    self.last_ping = Some(outcome);
-                }
+                Ok(Signal::Pinged(outcome)) => self.record_ping(outcome),
                 Ok(Signal::Stop) => return true,
                 Err(_) => break,
             }
@@ -273,6 +266,12 @@ impl Live {
         } else {
             tracing::debug!(micros, "polled: no change");
         }
+    }
+
+    /// A WebSub outcome, for the status endpoint (shown from the next swap).
+    fn record_ping(&mut self, outcome: HubOutcome) {
+        self.status.websub = Some(outcome.clone());
+        self.last_ping = Some(outcome);
     }
 
     /// Tells the WebSub hub (if site.toml names one) that `feeds` changed.
@@ -383,14 +382,10 @@ impl Live {
         }
     }
 
-    /// When to wake with no signal: for the next scheduled episode (in
-    /// pieces no longer than `LONGEST_SLEEP`) or the next poll.
+    /// When to wake with no signal: for the next scheduled episode or the
+    /// next poll.
     fn next_wakeup(&self) -> Option<Instant> {
-        let due = self.next_due.map(|due| {
-            let left = Duration::try_from(due.duration_since(self.clock.now())).unwrap_or(Duration::ZERO);
-            // Rounded up to the millisecond, so waking finds it due.
-            Instant::now() + (left + Duration::from_millis(1)).min(LONGEST_SLEEP)
-        });
+        let due = self.next_due.map(|due| Instant::now() + schedule::sleep_until(due, self.clock.now()));
         [due, self.next_poll].into_iter().flatten().min()
     }
 }
@@ -401,12 +396,4 @@ enum Why {
     Edits,
     Schedule,
     Polling,
-}
-
-fn merge(changes: &mut Changes, more: Changes) {
-    match (changes, more) {
-        (Changes::Everything, _) => {}
-        (changes, Changes::Everything) => *changes = Changes::Everything,
-        (Changes::Paths(paths), Changes::Paths(more)) => paths.extend(more),
-    }
 }

@@ -71,6 +71,17 @@ pub enum Changes {
     Paths(BTreeSet<PathBuf>),
 }
 
+impl Changes {
+    /// Folds `more` in: everything absorbs any paths.
+    pub fn merge(&mut self, more: Changes) {
+        match (self, more) {
+            (Changes::Everything, _) => {}
+            (changes, Changes::Everything) => *changes = Changes::Everything,
+            (Changes::Paths(paths), Changes::Paths(more)) => paths.extend(more),
+        }
+    }
+}
+
 /// The content folder as last read.
 pub struct Pipeline {
     content: PathBuf,
