@@ -85,14 +85,21 @@ fn reuse_variants(
         return None;
     }
     let modified = fs::metadata(&path).and_then(|m| m.modified()).ok()?;
+    let variants = listed_variants(out, &output.path, listed)?;
+    (variants.is_empty() != compress::is_compressible(output)).then_some((variants, modified))
+}
+
+/// The variants of `path` the manifest lists, read back; `None` if one of
+/// them cannot be read.
+fn listed_variants(out: &Path, path: &str, listed: &BTreeSet<String>) -> Option<Vec<(Encoding, Bytes)>> {
     let mut variants = Vec::new();
     for encoding in Encoding::COMPRESSED {
-        let name = format!("{}{}", output.path, encoding.file_suffix());
+        let name = format!("{path}{}", encoding.file_suffix());
         if listed.contains(&name) {
             variants.push((encoding, Bytes::from(fs::read(out.join(&name)).ok()?)));
         }
     }
-    (variants.is_empty() != compress::is_compressible(output)).then_some((variants, modified))
+    Some(variants)
 }
 
 /// One file to write: an output or one of its variants.
@@ -268,15 +275,8 @@ pub fn load(out: &Path, skip: &BTreeSet<&str>) -> Vec<Encoded> {
         else {
             continue;
         };
-        let variants = Encoding::COMPRESSED
-            .into_iter()
-            .filter_map(|encoding| {
-                let name = format!("{path}{}", encoding.file_suffix());
-                listed
-                    .contains(&name)
-                    .then(|| fs::read(out.join(&name)).ok().map(|b| (encoding, Bytes::from(b))))?
-            })
-            .collect();
+        // A variant that cannot be read: serve the file uncompressed.
+        let variants = listed_variants(out, path, &listed).unwrap_or_default();
         let output =
             Output { path: path.clone(), kind: kind_of(path), bytes: Bytes::from(bytes), changes_at: None };
         loaded.push(Encoded { output, variants, effort: Effort::Best, last_modified: Some(modified) });

@@ -146,7 +146,7 @@ impl Pipeline {
         self.targets.assets.clone_from(&tree.assets);
         let config = self.config.update(&self.content, &tree.series, &self.targets, diagnostics);
         let forced = config.site || !config.series.is_empty();
-        let (wanted, gone) = match changes {
+        let (mut wanted, gone) = match changes {
             // The usual edit: the same files, some of them saved. Only those
             // are looked at (not all 10,000).
             Changes::Paths(paths) if !came_or_went && !forced => {
@@ -174,7 +174,6 @@ impl Pipeline {
                 (wanted, gone)
             }
         };
-        let mut wanted = wanted;
         for (path, slug) in self.episodes.waiting() {
             if !wanted.iter().any(|(p, _, _)| *p == path) {
                 wanted.push((path, slug, true));
