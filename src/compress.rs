@@ -81,7 +81,7 @@ impl Effort {
 /// compressed already.
 pub fn is_compressible(output: &Output) -> bool {
     match output.kind {
-        OutputKind::Rss | OutputKind::Atom | OutputKind::JsonFeed => true,
+        OutputKind::Rss | OutputKind::Atom | OutputKind::JsonFeed | OutputKind::Page => true,
         OutputKind::Asset => {
             let mime = mime_guess::from_path(&output.path).first_or_octet_stream();
             mime.type_() == mime_guess::mime::TEXT
@@ -153,7 +153,7 @@ mod tests {
 
     fn feed() -> Output {
         let bytes = Bytes::from("<rss><item>새벽 세 시의 배포</item></rss>".repeat(200));
-        Output { path: "s/rss.xml".into(), kind: OutputKind::Rss, bytes, changes_at: None }
+        Output::new("s/rss.xml".into(), OutputKind::Rss, bytes)
     }
 
     #[test]
@@ -185,26 +185,11 @@ mod tests {
 
     #[test]
     fn only_smaller_variants_of_text_are_kept() {
-        let tiny = Output {
-            path: "rss.xml".into(),
-            kind: OutputKind::Rss,
-            bytes: Bytes::from_static(b"<a/>"),
-            changes_at: None,
-        };
+        let tiny = Output::new("rss.xml".into(), OutputKind::Rss, Bytes::from_static(b"<a/>"));
         assert!(variants(&tiny, Effort::Best).is_empty());
-        let png = Output {
-            path: "s/a.png".into(),
-            kind: OutputKind::Asset,
-            bytes: Bytes::from(vec![0; 4096]),
-            changes_at: None,
-        };
+        let png = Output::new("s/a.png".into(), OutputKind::Asset, Bytes::from(vec![0; 4096]));
         assert!(variants(&png, Effort::Best).is_empty());
-        let svg = Output {
-            path: "s/a.svg".into(),
-            kind: OutputKind::Asset,
-            bytes: Bytes::from(vec![b' '; 4096]),
-            changes_at: None,
-        };
+        let svg = Output::new("s/a.svg".into(), OutputKind::Asset, Bytes::from(vec![b' '; 4096]));
         assert_eq!(variants(&svg, Effort::Best).len(), 3);
     }
 }

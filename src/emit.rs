@@ -256,8 +256,7 @@ fn write_manifest(
 
 /// What earlier emits left in `out`, except the outputs in `skip`: each
 /// listed output with its listed variants and its mtime as Last-Modified.
-/// Kinds come from the names (`rss.xml`, `atom.xml`, `feed.json` at the top
-/// or one folder down are feeds). Unreadable files are left out.
+/// Kinds come from the names (see `kind_of`). Unreadable files are left out.
 pub fn load(out: &Path, skip: &BTreeSet<&str>) -> Vec<Encoded> {
     let listed: BTreeSet<String> = read_manifest(out).into_iter().collect();
     let is_variant = |path: &str| {
@@ -277,22 +276,24 @@ pub fn load(out: &Path, skip: &BTreeSet<&str>) -> Vec<Encoded> {
         };
         // A variant that cannot be read: serve the file uncompressed.
         let variants = listed_variants(out, path, &listed).unwrap_or_default();
-        let output =
-            Output { path: path.clone(), kind: kind_of(path), bytes: Bytes::from(bytes), changes_at: None };
+        let output = Output::new(path.clone(), kind_of(path), Bytes::from(bytes));
         loaded.push(Encoded { output, variants, effort: Effort::Best, last_modified: Some(modified) });
     }
     loaded
 }
 
+/// Feeds are `rss.xml`, `atom.xml`, `feed.json` at the top, in a series
+/// folder or in one of its archives; pages are `index.html` at the top, in a
+/// series folder or in an episode's (numbered) folder.
 fn kind_of(path: &str) -> OutputKind {
-    let (folder, name) = path.rsplit_once('/').unwrap_or(("", path));
-    if folder.contains('/') {
-        return OutputKind::Asset;
-    }
-    match name {
-        "rss.xml" => OutputKind::Rss,
-        "atom.xml" => OutputKind::Atom,
-        "feed.json" => OutputKind::JsonFeed,
+    let parts: Vec<&str> = path.split('/').collect();
+    let feed_folder = parts.len() <= 2 || (parts.len() == 4 && parts[1] == "archive");
+    let page_folder = parts.len() <= 2 || (parts.len() == 3 && parts[1].bytes().all(|b| b.is_ascii_digit()));
+    match parts.last().copied() {
+        Some("rss.xml") if feed_folder => OutputKind::Rss,
+        Some("atom.xml") if feed_folder => OutputKind::Atom,
+        Some("feed.json") if feed_folder => OutputKind::JsonFeed,
+        Some("index.html") if page_folder => OutputKind::Page,
         _ => OutputKind::Asset,
     }
 }

@@ -13,7 +13,7 @@ use crate::compress::{self, Effort, Encoded, Encoding};
 use crate::emit::{self, EmitError, EmitReport};
 use crate::model::Catalog;
 use crate::pipeline::Build;
-use crate::render::{Output, OutputKind};
+use crate::render::{Archive, Output};
 use crate::snapshot::{Resource, Snapshot, Status, StatusError};
 use jiff::Timestamp;
 use rayon::prelude::*;
@@ -82,7 +82,7 @@ impl Publisher {
         for item in &mut encoded {
             if item.last_modified.is_none() {
                 changed.any = true;
-                if item.output.kind != OutputKind::Asset {
+                if item.output.is_current_feed() {
                     changed.feeds.push(absolute(&base_url, &item.output.path));
                 }
             }
@@ -167,7 +167,7 @@ impl Publisher {
         let removed = self.served.keys().any(|path| !next.contains_key(path));
         let feeds = next
             .iter()
-            .filter(|(_, (served, changed))| *changed && served.output.kind != OutputKind::Asset)
+            .filter(|(_, (served, changed))| *changed && served.output.is_current_feed())
             .map(|(path, _)| absolute(&self.base_url, path))
             .collect();
         let any = removed || next.values().any(|(_, changed)| *changed);
@@ -275,7 +275,8 @@ fn resource(
         last_modified,
         output.changes_at,
     );
-    if let (Some(hub), true) = (site.1, output.kind != OutputKind::Asset) {
+    resource.archived = output.archive == Some(Archive::Closed);
+    if let (Some(hub), true) = (site.1, output.is_current_feed()) {
         let link = format!("<{hub}>; rel=\"hub\", <{}>; rel=\"self\"", absolute(site.0, &output.path));
         resource.link = hyper::header::HeaderValue::from_str(&link).ok();
     }
@@ -312,7 +313,7 @@ pub fn status(build: &Build, now: Timestamp) -> Status {
     let catalog = build.catalog.as_ref();
     let episodes =
         catalog.map_or(0, |catalog| catalog.series.iter().map(|entry| entry.published(now).count()).sum());
-    let feeds = build.outputs.iter().filter(|o| o.kind != OutputKind::Asset).count();
+    let feeds = build.outputs.iter().filter(|o| o.is_current_feed()).count();
     let errors = build
         .diagnostics
         .iter()

@@ -45,6 +45,9 @@ pub struct Resource {
     pub date_is_ambiguous: bool,
     /// An HTTP `Link` header (RFC 8288), for feeds with a WebSub hub.
     pub link: Option<HeaderValue>,
+    /// A full RFC 5005 archive block: it changes only when an old episode
+    /// is corrected, so caches may keep it long.
+    pub archived: bool,
 }
 
 impl Resource {
@@ -73,6 +76,7 @@ impl Resource {
             changes_at,
             date_is_ambiguous: false,
             link: None,
+            archived: false,
         }
     }
 
@@ -210,6 +214,7 @@ fn content_type(kind: OutputKind, path: &str) -> HeaderValue {
         OutputKind::Rss => "application/rss+xml; charset=utf-8".to_owned(),
         OutputKind::Atom => "application/atom+xml; charset=utf-8".to_owned(),
         OutputKind::JsonFeed => "application/feed+json; charset=utf-8".to_owned(),
+        OutputKind::Page => "text/html; charset=utf-8".to_owned(),
         OutputKind::Asset => {
             let mime = mime_guess::from_path(path).first_or_octet_stream();
             let is_text = mime.type_() == mime_guess::mime::TEXT || mime.suffix().is_some();

@@ -31,12 +31,15 @@ pub struct Series {
     /// The cover image, resolved like a link in an episode.
     pub image: Option<Cover>,
     pub title_format: TitleFormat,
+    /// When new episodes come out, in the writer's words ("Every Monday at
+    /// 10:00"), shown on the series page.
+    pub schedule: Option<String>,
     /// `{base_url}{slug}/`: the series page and the base for relative URLs.
     pub home: Url,
 }
 
 const KEYS: &[&str] =
-    &["title", "description", "language", "timezone", "author", "tags", "image", "title_format"];
+    &["title", "description", "language", "timezone", "author", "tags", "image", "title_format", "schedule"];
 
 /// Reads series.toml for the folder `slug`. Always returns a `Series` (the
 /// site's settings stand in for what cannot be read) so its episodes are
@@ -92,6 +95,7 @@ pub fn parse(
         tags: reader.text_list("tags"),
         image,
         title_format,
+        schedule: reader.text("schedule").map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()),
         home,
     };
     (series, reader.problems)
@@ -109,6 +113,7 @@ pub fn fallback(slug: &str, site: &Site) -> Series {
         tags: Vec::new(),
         image: None,
         title_format: TitleFormat::default(),
+        schedule: None,
         home: series_home(&site.base_url, slug),
     }
 }

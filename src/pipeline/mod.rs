@@ -13,13 +13,14 @@
 
 mod config;
 mod episodes;
+mod templates;
 
 use crate::content::text;
 use crate::content::walk::{self, ContentTree};
 use crate::diagnostic::Diagnostic;
 use crate::model::links::LinkTargets;
 use crate::model::{Catalog, SeriesEntry};
-use crate::render::{self, Output, OutputKind};
+use crate::render::{self, Memo, Output, OutputKind};
 use bytes::Bytes;
 use config::Config;
 use episodes::{Episodes, Wanted};
@@ -27,6 +28,8 @@ use jiff::Timestamp;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fs;
 use std::path::{Path, PathBuf};
+use templates::TemplateFolder;
+
 /// The result of one build. `outputs` is complete only when there are no
 /// errors; callers must not publish it otherwise.
 #[derive(Debug, Default)]
@@ -92,6 +95,10 @@ pub struct Pipeline {
     targets: LinkTargets,
     /// The last listing of the folder and the problems it found.
     listing: Option<(ContentTree, Vec<Diagnostic>)>,
+    /// The writer's page templates, beside the content folder.
+    templates: TemplateFolder,
+    /// Archives and pages as last rendered, with what they were made from.
+    memo: Memo,
 }
 
 impl Pipeline {
@@ -103,6 +110,8 @@ impl Pipeline {
             assets: BTreeMap::new(),
             targets: LinkTargets::default(),
             listing: None,
+            templates: TemplateFolder::beside(content),
+            memo: Memo::default(),
         }
     }
 
@@ -110,10 +119,16 @@ impl Pipeline {
         &self.content
     }
 
+    /// The folder of the writer's page templates (which may not exist).
+    pub fn templates(&self) -> &Path {
+        self.templates.dir()
+    }
+
     /// Brings the pipeline up to date with the content folder and builds
     /// everything as of `now`. A file that cannot be used now keeps its last
     /// good version; a folder that cannot be listed keeps everything.
     pub fn update(&mut self, changes: &Changes, now: Timestamp) -> Build {
+        let changes = &self.read_templates(changes);
         let mut diagnostics = Vec::new();
         match self.list(changes) {
             Ok((listing, came_or_went)) => {
@@ -124,6 +139,25 @@ impl Pipeline {
             Err(problem) => diagnostics.push(problem),
         }
         self.finish(now, diagnostics)
+    }
+
+    /// Reads the templates folder again if `changes` may touch it; returns
+    /// the changes in the content folder.
+    fn read_templates(&mut self, changes: &Changes) -> Changes {
+        match changes {
+            Changes::Everything => {
+                self.templates.read();
+                Changes::Everything
+            }
+            Changes::Paths(paths) => {
+                let (templates, content): (BTreeSet<PathBuf>, BTreeSet<PathBuf>) =
+                    paths.iter().cloned().partition(|path| self.templates.contains(path));
+                if !templates.is_empty() {
+                    self.templates.read();
+                }
+                Changes::Paths(content)
+            }
+        }
     }
 
     /// Reads what `changes` and the listing `tree` say may have changed.
@@ -272,7 +306,11 @@ impl Pipeline {
             entries.push(SeriesEntry { series, episodes: self.episodes.of_series(slug) });
         }
         let catalog = Catalog { site: site.clone(), series: entries };
-        let mut outputs = render::render_feeds(&catalog, now);
+        let rendered = render::render_all(&catalog, now, self.templates.templates(), &mut self.memo);
+        let mut outputs = rendered.outputs;
+        diagnostics.extend(self.templates.problems().iter().cloned());
+        let failed: BTreeSet<_> = rendered.problems.into_iter().collect();
+        diagnostics.extend(failed.iter().map(|problem| self.templates.render_problem(problem)));
         outputs.extend(self.read_assets(&catalog, now, &mut diagnostics));
         outputs.sort_by(|a, b| a.path.cmp(&b.path));
         check_unique_paths(&self.content, &outputs, &mut diagnostics);
@@ -315,7 +353,7 @@ impl Pipeline {
                     }
                 },
             };
-            outputs.push(Output { path, kind: OutputKind::Asset, bytes, changes_at: None });
+            outputs.push(Output::new(path, OutputKind::Asset, bytes));
         }
         outputs
     }

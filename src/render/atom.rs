@@ -2,13 +2,21 @@
 //! always `type="html"` (escaped text): the crate writes `xhtml` raw, which
 //! would let one bad tag in an episode break the whole feed.
 
-use super::{Feed, GENERATOR, GENERATOR_URI, VERSION};
+use super::history::NAMESPACE;
+use super::{ATOM, Feed, GENERATOR, GENERATOR_URI, VERSION, join};
 use crate::model::{Author, Instant};
+use atom_syndication::extension::Extension;
 use atom_syndication::{Category, Content, Entry, FixedDateTime, Generator, Link, Person, Text};
 use chrono::{DateTime, FixedOffset};
+use std::collections::BTreeMap;
 
 pub fn render(feed: &Feed<'_>) -> Vec<u8> {
-    let atom = atom_syndication::Feed {
+    let history = feed
+        .history
+        .links()
+        .into_iter()
+        .map(|(rel, folder)| link(&join(folder, ATOM), rel, Some("application/atom+xml")));
+    let mut atom = atom_syndication::Feed {
         title: Text::plain(feed.title),
         id: feed.home.to_string(),
         updated: chrono_time(feed.updated()),
@@ -26,17 +34,23 @@ pub fn render(feed: &Feed<'_>) -> Vec<u8> {
         logo: feed.image.clone(),
         links: [
             Some(link(feed.home.as_str(), "alternate", Some("text/html"))),
-            Some(link(&feed.self_url("atom.xml"), "self", Some("application/atom+xml"))),
+            Some(link(&feed.self_url(ATOM), "self", Some("application/atom+xml"))),
             feed.hub.map(|hub| link(hub.as_str(), "hub", None)),
         ]
         .into_iter()
         .flatten()
+        .chain(history)
         .collect(),
         subtitle: Some(feed.description).filter(|d| !d.is_empty()).map(Text::plain),
         entries: feed.items.iter().map(entry).collect(),
         lang: Some(feed.language.to_owned()),
         ..atom_syndication::Feed::default()
     };
+    if let Some(marker) = feed.history.marker() {
+        atom.namespaces.insert("fh".to_owned(), NAMESPACE.to_owned());
+        let element = Extension { name: format!("fh:{marker}"), ..Extension::default() };
+        atom.extensions.insert("fh".to_owned(), BTreeMap::from([(marker.to_owned(), vec![element])]));
+    }
     atom.write_to(Vec::new()).expect("writing XML to a Vec cannot fail")
 }
 

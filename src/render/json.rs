@@ -1,7 +1,7 @@
 //! [`Feed`] → JSON Feed 1.1 (<https://jsonfeed.org/version/1.1>), by serde.
 //! Optional members are left out rather than written as `null`.
 
-use super::Feed;
+use super::{Feed, JSON, join};
 use crate::model::Author;
 use serde::Serialize;
 
@@ -20,6 +20,9 @@ struct JsonFeed<'a> {
     language: &'a str,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     hubs: Vec<JsonHub<'a>>,
+    /// The next older document (RFC 5005's `prev-archive`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_url: Option<String>,
     items: Vec<JsonItem<'a>>,
 }
 
@@ -60,12 +63,13 @@ pub fn render(feed: &Feed<'_>) -> Vec<u8> {
         version: "https://jsonfeed.org/version/1.1",
         title: feed.title,
         home_page_url: feed.home.as_str(),
-        feed_url: feed.self_url("feed.json"),
+        feed_url: feed.self_url(JSON),
         description: feed.description,
         icon: feed.image.as_deref(),
         authors: feed.author.map(author).into_iter().collect(),
         language: feed.language,
         hubs: feed.hub.map(|hub| JsonHub { kind: "WebSub", url: hub.as_str() }).into_iter().collect(),
+        next_url: feed.history.older().map(|folder| join(folder, JSON)),
         items: feed
             .items
             .iter()

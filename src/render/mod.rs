@@ -1,18 +1,30 @@
-//! Model → outputs: the bytes of every feed, each with the path it is
-//! published at. Pure: no disk, no clock (`now` is an argument).
+//! Model → outputs: the bytes of every feed, archive and page, each with
+//! the path it is published at. Pure: no disk, no clock (`now` is an
+//! argument); a [`Memo`] only skips work whose inputs are unchanged.
 //!
-//! A [`Feed`] is the renderer-neutral view of one feed (one series, or the
-//! whole site); `rss`, `atom` and `json` each turn it into one format.
+//! A [`Feed`] is the renderer-neutral view of one feed document (a series'
+//! current feed or one of its archives, or the whole site's); `rss`, `atom`
+//! and `json` each turn it into one format. `history` decides what goes in
+//! the current feed and what in RFC 5005 archives; `html` renders the pages
+//! for people.
 
 pub mod atom;
+pub mod history;
+pub mod html;
 pub mod json;
+mod memo;
 pub mod rss;
+
+pub use memo::Memo;
 
 use crate::model::{Author, Catalog, Episode, Instant, Series};
 use bytes::Bytes;
+use history::History;
+use html::Templates;
 use jiff::Timestamp;
 use rayon::prelude::*;
 use std::cmp::Reverse;
+use std::sync::Arc;
 use url::Url;
 
 /// What an output is, which decides how it is served.
@@ -21,7 +33,25 @@ pub enum OutputKind {
     Rss,
     Atom,
     JsonFeed,
+    /// A page for people (`index.html`).
+    Page,
     Asset,
+}
+
+impl OutputKind {
+    pub fn is_feed(self) -> bool {
+        matches!(self, OutputKind::Rss | OutputKind::Atom | OutputKind::JsonFeed)
+    }
+}
+
+/// Whether an output is an RFC 5005 archive document, and whether its block
+/// of episodes is full (then it changes only when an old episode is
+/// corrected, and caches may keep it long).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Archive {
+    /// The newest archive block: it grows as episodes leave the current feed.
+    Open,
+    Closed,
 }
 
 /// One file of the build: its path under feeds/ (`/`-separated, which is
@@ -32,9 +62,21 @@ pub struct Output {
     pub kind: OutputKind,
     pub bytes: Bytes,
     /// When these bytes will change with no edit: the publish time of the
-    /// next scheduled episode this feed will carry. Caches must not keep
-    /// the feed past it.
+    /// next scheduled episode this output will show. Caches must not keep
+    /// it past that.
     pub changes_at: Option<Timestamp>,
+    pub archive: Option<Archive>,
+}
+
+impl Output {
+    pub fn new(path: String, kind: OutputKind, bytes: impl Into<Bytes>) -> Self {
+        Output { path, kind, bytes: bytes.into(), changes_at: None, archive: None }
+    }
+
+    /// A series' or the site's current feed: what WebSub subscribers follow.
+    pub fn is_current_feed(&self) -> bool {
+        self.kind.is_feed() && self.archive.is_none()
+    }
 }
 
 /// The generator named in every feed.
@@ -42,20 +84,23 @@ pub const GENERATOR: &str = "episodic";
 pub const GENERATOR_URI: &str = "https://github.com/episodic/episodic";
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
-/// One feed, whatever its format.
+/// One feed document, whatever its format.
 pub struct Feed<'a> {
     pub title: &'a str,
     pub description: &'a str,
     /// The human page the feed belongs to (series home or site root).
     pub home: &'a Url,
-    /// The folder the feed files live in: `{base_url}` or `{base_url}{series}/`.
-    pub folder: &'a Url,
+    /// The folder the document's files live in: `{base_url}`,
+    /// `{base_url}{series}/` or an archive's folder below it.
+    pub folder: Url,
     pub language: &'a str,
     pub author: Option<&'a Author>,
     pub categories: &'a [String],
     pub image: Option<String>,
-    /// The WebSub hub readers may subscribe at.
+    /// The WebSub hub readers may subscribe at (current feeds only).
     pub hub: Option<&'a Url>,
+    /// Where this document sits among the feed's others (RFC 5005).
+    pub history: History,
     /// Newest first.
     pub items: Vec<Item<'a>>,
 }
@@ -65,10 +110,15 @@ pub struct Item<'a> {
     pub author: Option<&'a Author>,
 }
 
+/// The three formats' file names, the same in every feed folder.
+pub const RSS: &str = "rss.xml";
+pub const ATOM: &str = "atom.xml";
+pub const JSON: &str = "feed.json";
+
 impl Feed<'_> {
-    /// The URL of this feed's file `name` (`rss.xml`, `atom.xml`, `feed.json`).
+    /// The URL of this document's file `name` (`rss.xml`, `atom.xml`, `feed.json`).
     pub fn self_url(&self, name: &str) -> String {
-        self.folder.join(name).map_or_else(|_| format!("{}{name}", self.folder), |u| u.to_string())
+        join(&self.folder, name)
     }
 
     /// The newest `updated` among the items: a feed changes when an item
@@ -82,55 +132,100 @@ impl Feed<'_> {
     }
 }
 
-/// Renders every feed of the catalog: one set per series and one for the site.
-pub fn render_feeds(catalog: &Catalog, now: Timestamp) -> Vec<Output> {
+/// `folder` + `name`, for URLs made from base_url (which always join).
+pub fn join(folder: &Url, name: &str) -> String {
+    folder.join(name).map_or_else(|_| format!("{folder}{name}"), |u| u.to_string())
+}
+
+/// Renders everything of the catalog: per series its current feeds, its
+/// archives and its pages; the site's feeds and its index page. `memo`
+/// keeps archives and episode pages whose inputs did not change.
+pub fn render_all(
+    catalog: &Catalog,
+    now: Timestamp,
+    templates: &Arc<Templates>,
+    memo: &mut Memo,
+) -> Rendered {
+    memo.start(catalog, templates);
     let site = &catalog.site;
     let limit = site.feed_limit;
     let mut feeds = Vec::new();
     let mut everything = Vec::new();
-    let mut site_changes_at = None;
+    let mut outputs = Vec::new();
+    let mut problems = Vec::new();
     for entry in &catalog.series {
         let series = &entry.series;
         let changes_at = entry.next_scheduled(now);
-        site_changes_at = [site_changes_at, changes_at].into_iter().flatten().min();
-        let mut items: Vec<Item<'_>> = entry.published(now).map(|episode| item(episode, series)).collect();
-        sort_newest_first(&mut items);
-        everything.extend(items.iter().map(|i| Item { episode: i.episode, author: i.author }));
-        items.truncate(limit);
+        let mut published: Vec<&Arc<Episode>> =
+            entry.episodes.iter().filter(|e| e.is_published(now)).collect();
+        sort_newest_first(&mut published);
+        everything.extend(published.iter().map(|e| item(e, series)));
+        let split = history::split(&published, limit, &series.home);
         let feed = Feed {
-            title: &series.title,
-            description: &series.description,
-            home: &series.home,
-            folder: &series.home,
-            language: &series.language,
-            author: series.author.as_ref(),
-            categories: &series.tags,
-            image: series.image.as_ref().map(|cover| cover.url.clone()),
-            hub: site.websub_hub.as_ref(),
-            items,
+            history: split.history.clone(),
+            items: split.current.iter().map(|e| item(e, series)).collect(),
+            ..series_feed(series, site.websub_hub.as_ref(), series.home.clone())
         };
         feeds.push((feed, format!("{}/", series.slug), changes_at));
+        outputs.extend(history::render_archives(series, &split, memo));
+        let (pages, page_problems) =
+            html::render_series_pages(site, series, &published, changes_at, templates, memo);
+        outputs.extend(pages);
+        problems.extend(page_problems);
     }
-    sort_newest_first(&mut everything);
+    sort_items_newest_first(&mut everything);
+    let complete = everything.len() <= limit;
     everything.truncate(limit);
+    let site_changes_at = catalog.next_scheduled(now);
     let feed = Feed {
         title: &site.title,
         description: &site.description,
         home: &site.base_url,
-        folder: &site.base_url,
+        folder: site.base_url.clone(),
         language: &site.language,
         author: site.author.as_ref(),
         categories: &[],
         image: None,
         hub: site.websub_hub.as_ref(),
+        history: if complete { History::Complete } else { History::Partial },
         items: everything,
     };
     feeds.push((feed, String::new(), site_changes_at));
+    let (index, index_problem) = html::render_index(catalog, now, site_changes_at, templates);
+    outputs.push(index);
+    problems.extend(index_problem);
     // Feeds are independent, and rendering a long one takes milliseconds.
-    feeds
-        .par_iter()
-        .flat_map_iter(|(feed, dir, changes_at)| render_all_formats(feed, dir, *changes_at))
-        .collect()
+    outputs.par_extend(
+        feeds
+            .par_iter()
+            .flat_map_iter(|(feed, dir, changes_at)| render_formats(feed, dir, *changes_at, None)),
+    );
+    memo.finish();
+    Rendered { outputs, problems }
+}
+
+/// What [`render_all`] made, and what went wrong rendering pages with the
+/// writer's templates (those pages fall back to the built-in ones).
+pub struct Rendered {
+    pub outputs: Vec<Output>,
+    pub problems: Vec<html::TemplateProblem>,
+}
+
+/// A series' feed settings, with no items yet.
+fn series_feed<'a>(series: &'a Series, hub: Option<&'a Url>, folder: Url) -> Feed<'a> {
+    Feed {
+        title: &series.title,
+        description: &series.description,
+        home: &series.home,
+        folder,
+        language: &series.language,
+        author: series.author.as_ref(),
+        categories: &series.tags,
+        image: series.image.as_ref().map(|cover| cover.url.clone()),
+        hub,
+        history: History::Complete,
+        items: Vec::new(),
+    }
 }
 
 fn item<'a>(episode: &'a Episode, series: &'a Series) -> Item<'a> {
@@ -139,22 +234,34 @@ fn item<'a>(episode: &'a Episode, series: &'a Series) -> Item<'a> {
 
 /// Newest first; ties (two episodes at the same instant) by permalink, so
 /// the order never depends on how files were listed.
-fn sort_newest_first(items: &mut [Item<'_>]) {
+fn sort_newest_first(episodes: &mut [&Arc<Episode>]) {
+    episodes.sort_by_key(|e| (Reverse(e.meta.published.timestamp), Reverse(e.permalink.as_str())));
+}
+
+fn sort_items_newest_first(items: &mut [Item<'_>]) {
     items.sort_by_key(|i| {
         (Reverse(i.episode.meta.published.timestamp), Reverse(i.episode.permalink.as_str()))
     });
 }
 
-fn render_all_formats(feed: &Feed<'_>, dir: &str, changes_at: Option<Timestamp>) -> [Output; 3] {
+/// The document in all three formats, in folder `dir` (`""`, `series/`,
+/// or an archive's).
+fn render_formats(
+    feed: &Feed<'_>,
+    dir: &str,
+    changes_at: Option<Timestamp>,
+    archive: Option<Archive>,
+) -> [Output; 3] {
     let output = |name: &str, kind: OutputKind, bytes: Vec<u8>| Output {
         path: format!("{dir}{name}"),
         kind,
         bytes: Bytes::from(bytes),
         changes_at,
+        archive,
     };
     [
-        output("rss.xml", OutputKind::Rss, rss::render(feed)),
-        output("atom.xml", OutputKind::Atom, atom::render(feed)),
-        output("feed.json", OutputKind::JsonFeed, json::render(feed)),
+        output(RSS, OutputKind::Rss, rss::render(feed)),
+        output(ATOM, OutputKind::Atom, atom::render(feed)),
+        output(JSON, OutputKind::JsonFeed, json::render(feed)),
     ]
 }

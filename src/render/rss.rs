@@ -2,11 +2,14 @@
 //! splits `]]>` inside CDATA). Names go to `dc:creator`: RSS `author` is an
 //! e-mail address by the spec, and readers show garbage otherwise.
 
-use super::{Feed, GENERATOR, VERSION};
+use super::history::NAMESPACE;
+use super::{Feed, GENERATOR, RSS, VERSION, join};
 use crate::model::Author;
+use rss::extension::Extension;
 use rss::extension::atom::{AtomExtension, Link};
 use rss::extension::dublincore::DublinCoreExtension;
 use rss::{Category, Channel, Guid, Image, Item};
+use std::collections::BTreeMap;
 
 pub fn render(feed: &Feed<'_>) -> Vec<u8> {
     let mut channel = Channel {
@@ -30,7 +33,7 @@ pub fn render(feed: &Feed<'_>) -> Vec<u8> {
         ..Image::default()
     });
     let mut links = vec![Link {
-        href: feed.self_url("rss.xml"),
+        href: feed.self_url(RSS),
         rel: "self".to_owned(),
         mime_type: Some("application/rss+xml".to_owned()),
         ..Link::default()
@@ -41,7 +44,19 @@ pub fn render(feed: &Feed<'_>) -> Vec<u8> {
         rel: "hub".to_owned(),
         ..Link::default()
     }));
+    // RFC 5005 Appendix B: RSS carries the history links as atom:link.
+    links.extend(feed.history.links().into_iter().map(|(rel, folder)| Link {
+        href: join(folder, RSS),
+        rel: rel.to_owned(),
+        mime_type: Some("application/rss+xml".to_owned()),
+        ..Link::default()
+    }));
     channel.atom_ext = Some(AtomExtension { links });
+    if let Some(marker) = feed.history.marker() {
+        channel.namespaces.insert("fh".to_owned(), NAMESPACE.to_owned());
+        let element = Extension { name: format!("fh:{marker}"), ..Extension::default() };
+        channel.extensions.insert("fh".to_owned(), BTreeMap::from([(marker.to_owned(), vec![element])]));
+    }
     channel.dublin_core_ext =
         feed.author.map(|a| DublinCoreExtension { creators: vec![a.name.clone()], ..Default::default() });
     channel.items = feed.items.iter().map(|item| render_item(item)).collect();

@@ -186,7 +186,9 @@ fn other_methods_unknown_paths_and_folders() {
     assert_eq!(server.get("/night/series.toml", &[]).status, 404);
     let folder = server.get("/night", &[]);
     assert_eq!((folder.status, folder.header("location")), (301, "/night/"));
-    assert_eq!(server.get("/night/", &[]).status, 404, "no index.html yet");
+    let page = server.get("/night/", &[]);
+    assert_eq!((page.status, page.header("content-type")), (200, "text/html; charset=utf-8"));
+    assert_eq!(server.get("/night/99/", &[]).status, 404, "no such episode");
 }
 
 #[test]

@@ -94,7 +94,22 @@ fn unchanged_files_keep_their_bytes_and_mtime() {
         .filter(|(path, (_, modified))| *modified != old && !is_variant(path))
         .map(|(p, _)| p.as_str())
         .collect();
-    assert_eq!(rewritten, ["atom.xml", "b/atom.xml", "b/feed.json", "b/rss.xml", "feed.json", "rss.xml"]);
+    // The edited episode's page, its series' page and the index (which
+    // shows each series' latest episode) change with the feeds; a's do not.
+    assert_eq!(
+        rewritten,
+        [
+            "atom.xml",
+            "b/1/index.html",
+            "b/atom.xml",
+            "b/feed.json",
+            "b/index.html",
+            "b/rss.xml",
+            "feed.json",
+            "index.html",
+            "rss.xml"
+        ]
+    );
     // A variant is rewritten exactly when its source is.
     for (path, (_, modified)) in after.iter().filter(|(p, _)| is_variant(p)) {
         let source = path.rsplit_once('.').unwrap().0;
@@ -116,11 +131,14 @@ fn stale_outputs_are_removed_and_foreign_files_kept() {
         [
             ".episodic-manifest",
             "README.txt",
+            "a/1/index.html",
             "a/atom.xml",
             "a/feed.json",
+            "a/index.html",
             "a/rss.xml",
             "atom.xml",
             "feed.json",
+            "index.html",
             "rss.xml"
         ]
     );

@@ -1,0 +1,477 @@
+//! Pages for people, through minijinja templates: `/` lists the series,
+//! `/{series}/` shows one with its subscribe links and every published
+//! episode in reading order, `/{series}/{number}/` shows an episode with
+//! previous/next links. Feed items link to these pages, so no item link is
+//! a 404; only published episodes have one, so nothing unpublished leaks.
+//!
+//! Every page names its feeds with `<link rel="alternate">` (autodiscovery
+//! by feed readers), and carries a canonical link, `lang` and Open Graph
+//! tags. The built-in templates (`templates/`) can be replaced one by one by
+//! files of the same name in the writer's templates folder; a writer's
+//! template that fails on a page is reported, and the built-in one renders
+//! that page instead. Text is autoescaped; only the episode body, already
+//! rendered from Markdown, goes in as it is.
+
+use super::memo::{Inputs, Memo};
+use super::{ATOM, JSON, Output, OutputKind, RSS, join};
+use crate::model::{Author, Catalog, Episode, Series, Site};
+use jiff::Timestamp;
+use jiff::tz::TimeZone;
+use minijinja::{Environment, Value, context};
+use rayon::prelude::*;
+use serde::Serialize;
+use std::sync::Arc;
+use url::Url;
+
+/// The built-in templates, by name.
+pub const BUILT_IN: &[(&str, &str)] = &[
+    ("base.html", include_str!("templates/base.html")),
+    ("subscribe.html", include_str!("templates/subscribe.html")),
+    ("index.html", include_str!("templates/index.html")),
+    ("series.html", include_str!("templates/series.html")),
+    ("episode.html", include_str!("templates/episode.html")),
+];
+
+/// A template that could not be used: its name in the templates folder,
+/// the line, and what is wrong, in minijinja's words.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct TemplateProblem {
+    pub name: String,
+    pub line: Option<u32>,
+    pub message: String,
+}
+
+impl TemplateProblem {
+    fn of(error: &minijinja::Error, fallback_name: &str) -> Self {
+        let mut message = error.kind().to_string();
+        if let Some(detail) = error.detail() {
+            message = format!("{message}: {detail}");
+        }
+        TemplateProblem {
+            name: error.name().unwrap_or(fallback_name).to_owned(),
+            line: error.line().and_then(|l| u32::try_from(l).ok()),
+            message,
+        }
+    }
+}
+
+/// The templates pages are rendered with: the writer's where given, the
+/// built-in ones otherwise (and whenever a writer's fails).
+pub struct Templates {
+    active: Environment<'static>,
+    built_in: Environment<'static>,
+    customised: bool,
+}
+
+impl Templates {
+    pub fn built_in() -> Self {
+        Templates { active: environment(&[]).0, built_in: environment(&[]).0, customised: false }
+    }
+
+    /// The built-in templates with `overrides` (name, source) on top; one
+    /// that does not parse is left out and reported.
+    pub fn new(overrides: &[(String, String)]) -> (Self, Vec<TemplateProblem>) {
+        let (active, problems) = environment(overrides);
+        let templates = Templates { active, built_in: environment(&[]).0, customised: !overrides.is_empty() };
+        (templates, problems)
+    }
+
+    /// Renders `name`; a failing writer's template falls back to the
+    /// built-in one, and the problem is returned with the page.
+    fn render(&self, name: &str, ctx: &Value) -> (String, Option<TemplateProblem>) {
+        let attempt = self.active.get_template(name).and_then(|t| t.render(ctx));
+        match attempt {
+            Ok(html) => (html, None),
+            Err(error) => {
+                let problem = TemplateProblem::of(&error, name);
+                let html = self
+                    .built_in
+                    .get_template(name)
+                    .and_then(|t| t.render(ctx))
+                    .unwrap_or_else(|e| format!("<!doctype html><title>{name}</title><p>{e}</p>"));
+                debug_assert!(self.customised, "a built-in template failed: {error:#}");
+                (html, Some(problem))
+            }
+        }
+    }
+}
+
+fn environment(overrides: &[(String, String)]) -> (Environment<'static>, Vec<TemplateProblem>) {
+    let mut env = Environment::new();
+    for (name, source) in BUILT_IN {
+        env.add_template(name, source).expect("the built-in templates parse");
+    }
+    let mut problems = Vec::new();
+    for (name, source) in overrides {
+        if let Err(error) = env.add_template_owned(name.clone(), source.clone()) {
+            problems.push(TemplateProblem::of(&error, name));
+            // The built-in one (if any) stays.
+            if let Some((built_in_name, built_in)) = BUILT_IN.iter().find(|(n, _)| n == name) {
+                env.add_template(built_in_name, built_in).expect("the built-in templates parse");
+            }
+        }
+    }
+    (env, problems)
+}
+
+/// The words of the built-in templates, in the page's language.
+#[derive(Serialize)]
+struct Words {
+    skip: &'static str,
+    made_with: &'static str,
+    subscribe: &'static str,
+    feed_help: &'static str,
+    series: &'static str,
+    latest: &'static str,
+    episodes: &'static str,
+    none_yet: &'static str,
+    by: &'static str,
+    schedule: &'static str,
+    cover: &'static str,
+    episode_nav: &'static str,
+    all_episodes: &'static str,
+}
+
+const ENGLISH: Words = Words {
+    skip: "Skip to content",
+    made_with: "Published with episodic.",
+    subscribe: "Subscribe",
+    feed_help: "Paste one of these addresses into a feed reader (NetNewsWire, Feedly, Inoreader, Miniflux…) and each new episode comes to you as it is published. The three formats carry the same episodes: use whichever your reader takes.",
+    series: "Series",
+    latest: "Latest",
+    episodes: "Episodes",
+    none_yet: "No episodes yet.",
+    by: "by",
+    schedule: "New episodes",
+    cover: "cover",
+    episode_nav: "Episodes",
+    all_episodes: "All episodes",
+};
+
+const KOREAN: Words = Words {
+    skip: "본문으로 건너뛰기",
+    made_with: "episodic으로 발행합니다.",
+    subscribe: "구독하기",
+    feed_help: "아래 주소 중 하나를 피드 리더(NetNewsWire, Feedly, Inoreader, Miniflux 등)에 붙여 넣으면 새 화가 올라올 때마다 알아서 받아 볼 수 있습니다. 세 형식 모두 내용은 같으니 리더가 읽는 것을 고르세요.",
+    series: "연재 목록",
+    latest: "최신화",
+    episodes: "회차",
+    none_yet: "아직 공개된 회차가 없습니다.",
+    by: "작가",
+    schedule: "연재 일정",
+    cover: "표지",
+    episode_nav: "회차 이동",
+    all_episodes: "전체 회차",
+};
+
+fn words(language: &str) -> &'static Words {
+    let primary = language.split('-').next().unwrap_or(language);
+    if primary.eq_ignore_ascii_case("ko") { &KOREAN } else { &ENGLISH }
+}
+
+#[derive(Serialize)]
+struct PageMeta<'a> {
+    /// Open Graph type: `website` or `article`.
+    kind: &'static str,
+    title: &'a str,
+    description: &'a str,
+    url: &'a str,
+    image: Option<&'a str>,
+    lang: &'a str,
+    feeds: Vec<FeedLink>,
+}
+
+#[derive(Serialize)]
+struct FeedLink {
+    format: &'static str,
+    name: &'static str,
+    #[serde(rename = "type")]
+    media_type: &'static str,
+    title: String,
+    url: String,
+}
+
+/// The three feeds in `folder`, titled after `title`.
+fn feed_links(title: &str, folder: &Url) -> Vec<FeedLink> {
+    [
+        ("rss", "RSS", "application/rss+xml", RSS),
+        ("atom", "Atom", "application/atom+xml", ATOM),
+        ("json", "JSON Feed", "application/feed+json", JSON),
+    ]
+    .into_iter()
+    .map(|(format, name, media_type, file)| FeedLink {
+        format,
+        name,
+        media_type,
+        title: format!("{title} ({name})"),
+        url: join(folder, file),
+    })
+    .collect()
+}
+
+#[derive(Serialize)]
+struct SiteView<'a> {
+    title: &'a str,
+    description: &'a str,
+    url: &'a str,
+    path: &'a str,
+}
+
+impl<'a> SiteView<'a> {
+    fn of(site: &'a Site) -> Self {
+        SiteView {
+            title: &site.title,
+            description: &site.description,
+            url: site.base_url.as_str(),
+            path: site.base_url.path(),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct AuthorView<'a> {
+    name: &'a str,
+    url: Option<&'a str>,
+}
+
+fn author(author: Option<&Author>) -> Option<AuthorView<'_>> {
+    author.map(|a| AuthorView { name: &a.name, url: a.url.as_deref() })
+}
+
+#[derive(Serialize)]
+struct SeriesView<'a> {
+    slug: &'a str,
+    title: &'a str,
+    description: &'a str,
+    url: &'a str,
+    path: &'a str,
+    cover: Option<&'a str>,
+    author: Option<AuthorView<'a>>,
+    schedule: Option<&'a str>,
+    latest: Option<EpisodeLink<'a>>,
+}
+
+impl<'a> SeriesView<'a> {
+    fn of(series: &'a Series, latest: Option<&'a Episode>) -> Self {
+        SeriesView {
+            slug: &series.slug,
+            title: &series.title,
+            description: &series.description,
+            url: series.home.as_str(),
+            path: series.home.path(),
+            cover: series.image.as_ref().map(|c| c.url.as_str()),
+            author: author(series.author.as_ref()),
+            schedule: series.schedule.as_deref(),
+            latest: latest.map(|e| EpisodeLink::of(e, &series.timezone)),
+        }
+    }
+}
+
+/// A date shown in the series' time zone, and as RFC 3339 for `<time>`.
+#[derive(Serialize)]
+struct DateView {
+    iso: String,
+    text: String,
+}
+
+impl DateView {
+    fn of(at: Timestamp, tz: &TimeZone) -> Self {
+        let zoned = at.to_zoned_datetime(tz.clone());
+        DateView {
+            iso: zoned.timestamp().display_with_offset(zoned.offset()).to_string(),
+            text: zoned.strftime("%Y-%m-%d %H:%M %Z").to_string(),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct EpisodeLink<'a> {
+    number: u64,
+    title: &'a str,
+    url: &'a str,
+    path: &'a str,
+    date: DateView,
+}
+
+impl<'a> EpisodeLink<'a> {
+    fn of(episode: &'a Episode, tz: &TimeZone) -> Self {
+        EpisodeLink {
+            number: episode.meta.number,
+            title: &episode.title,
+            url: episode.permalink.as_str(),
+            path: episode.permalink.path(),
+            date: DateView::of(episode.meta.published.timestamp, tz),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct EpisodeView<'a> {
+    number: u64,
+    title: &'a str,
+    url: &'a str,
+    path: &'a str,
+    date: DateView,
+    updated: DateView,
+    summary: &'a str,
+    image: Option<&'a str>,
+    tags: &'a [String],
+    author: Option<AuthorView<'a>>,
+}
+
+/// The site's index page: every series, and the site-wide feeds.
+pub fn render_index(
+    catalog: &Catalog,
+    now: Timestamp,
+    changes_at: Option<Timestamp>,
+    templates: &Templates,
+) -> (Output, Option<TemplateProblem>) {
+    let site = &catalog.site;
+    let series: Vec<SeriesView<'_>> = catalog
+        .series
+        .iter()
+        .map(|entry| {
+            let latest = entry.published(now).max_by_key(|e| (e.meta.published.timestamp, e.meta.number));
+            SeriesView::of(&entry.series, latest)
+        })
+        .collect();
+    let page = PageMeta {
+        kind: "website",
+        title: &site.title,
+        description: &site.description,
+        url: site.base_url.as_str(),
+        image: catalog.series.iter().find_map(|e| e.series.image.as_ref()).map(|c| c.url.as_str()),
+        lang: &site.language,
+        feeds: feed_links(&site.title, &site.base_url),
+    };
+    let ctx = context! {
+        page => Value::from_serialize(&page),
+        site => Value::from_serialize(SiteView::of(site)),
+        series => Value::from_serialize(&series),
+        words => Value::from_serialize(words(&site.language)),
+    };
+    let (html, problem) = templates.render("index.html", &ctx);
+    let mut output = Output::new("index.html".to_owned(), OutputKind::Page, html);
+    output.changes_at = changes_at;
+    (output, problem)
+}
+
+/// A series' page and one page per published episode (`published` newest
+/// first). Episode pages whose episode and neighbours did not change are
+/// taken from `memo`.
+pub fn render_series_pages(
+    site: &Site,
+    series: &Series,
+    published: &[&Arc<Episode>],
+    changes_at: Option<Timestamp>,
+    templates: &Templates,
+    memo: &mut Memo,
+) -> (Vec<Output>, Vec<TemplateProblem>) {
+    let mut reading: Vec<&Arc<Episode>> = published.to_vec();
+    reading.sort_by_key(|e| e.meta.number);
+    let feeds = || feed_links(&series.title, &series.home);
+    let mut outputs = Vec::with_capacity(reading.len() + 1);
+    let mut problems = Vec::new();
+
+    let page = PageMeta {
+        kind: "website",
+        title: &series.title,
+        description: &series.description,
+        url: series.home.as_str(),
+        image: series.image.as_ref().map(|c| c.url.as_str()),
+        lang: &series.language,
+        feeds: feeds(),
+    };
+    let episodes: Vec<EpisodeLink<'_>> =
+        reading.iter().map(|e| EpisodeLink::of(e, &series.timezone)).collect();
+    let ctx = context! {
+        page => Value::from_serialize(&page),
+        site => Value::from_serialize(SiteView::of(site)),
+        series => Value::from_serialize(SeriesView::of(series, reading.last().map(|e| e.as_ref()))),
+        episodes => Value::from_serialize(&episodes),
+        words => Value::from_serialize(words(&series.language)),
+    };
+    let (html, problem) = templates.render("series.html", &ctx);
+    problems.extend(problem);
+    let mut index = Output::new(format!("{}/index.html", series.slug), OutputKind::Page, html);
+    index.changes_at = changes_at;
+    outputs.push(index);
+
+    // An episode page shows its neighbours' titles; the newest gains a
+    // "next" link when the next scheduled episode goes live.
+    let mut missing = Vec::new();
+    for (i, episode) in reading.iter().enumerate() {
+        let prev = i.checked_sub(1).map(|p| reading[p]);
+        let next = reading.get(i + 1).copied();
+        let page_changes_at = if next.is_none() { changes_at } else { None };
+        let around: Vec<&Arc<Episode>> = [prev, Some(*episode), next].into_iter().flatten().collect();
+        let inputs = Inputs::new(&around, format!("{}{}{page_changes_at:?}", prev.is_some(), next.is_some()));
+        let name = episode.meta.number.to_string();
+        match memo.get(&series.slug, &name, &inputs) {
+            Some(kept) => outputs.extend(kept),
+            None => missing.push((name, inputs, *episode, prev, next, page_changes_at)),
+        }
+    }
+    let made: Vec<(String, Inputs, Output, Option<TemplateProblem>)> = missing
+        .into_par_iter()
+        .map(|(name, inputs, episode, prev, next, page_changes_at)| {
+            let (html, problem) = render_episode(site, series, episode, prev, next, templates);
+            let mut output =
+                Output::new(format!("{}/{name}/index.html", series.slug), OutputKind::Page, html);
+            output.changes_at = page_changes_at;
+            (name, inputs, output, problem)
+        })
+        .collect();
+    for (name, inputs, output, problem) in made {
+        match problem {
+            // Not remembered: the problem must be reported again next time.
+            Some(problem) => problems.push(problem),
+            None => memo.put(&series.slug, &name, inputs, vec![output.clone()]),
+        }
+        outputs.push(output);
+    }
+    (outputs, problems)
+}
+
+fn render_episode(
+    site: &Site,
+    series: &Series,
+    episode: &Episode,
+    prev: Option<&Arc<Episode>>,
+    next: Option<&Arc<Episode>>,
+    templates: &Templates,
+) -> (String, Option<TemplateProblem>) {
+    let tz = &series.timezone;
+    let page = PageMeta {
+        kind: "article",
+        title: &episode.title,
+        description: &episode.summary,
+        url: episode.permalink.as_str(),
+        image: episode.image.as_deref().or(series.image.as_ref().map(|c| c.url.as_str())),
+        lang: &series.language,
+        feeds: feed_links(&series.title, &series.home),
+    };
+    let view = EpisodeView {
+        number: episode.meta.number,
+        title: &episode.title,
+        url: episode.permalink.as_str(),
+        path: episode.permalink.path(),
+        date: DateView::of(episode.meta.published.timestamp, tz),
+        updated: DateView::of(episode.meta.updated.timestamp, tz),
+        summary: &episode.summary,
+        image: episode.image.as_deref(),
+        tags: &episode.meta.tags,
+        author: author(episode.meta.author.as_ref().or(series.author.as_ref())),
+    };
+    let ctx = context! {
+        page => Value::from_serialize(&page),
+        site => Value::from_serialize(SiteView::of(site)),
+        series => Value::from_serialize(SeriesView::of(series, None)),
+        episode => Value::from_serialize(&view),
+        content => Value::from_safe_string(episode.content_html.clone()),
+        prev => Value::from_serialize(prev.map(|e| EpisodeLink::of(e, tz))),
+        next => Value::from_serialize(next.map(|e| EpisodeLink::of(e, tz))),
+        words => Value::from_serialize(words(&series.language)),
+    };
+    templates.render("episode.html", &ctx)
+}
