@@ -351,7 +351,8 @@ impl Live {
 
     fn watch(&mut self, mode: watch::Mode) {
         let content = self.pipeline.content().to_path_buf();
-        match watch::start(&content, mode, self.sender.clone(), self.interrupt.clone()) {
+        let templates = self.pipeline.templates().to_path_buf();
+        match watch::start(&content, &templates, mode, self.sender.clone(), self.interrupt.clone()) {
             Ok(watcher) => {
                 info!(mode = watcher.mode.name(), content = %content.display(), "watching for edits");
                 if watcher.mode == watch::Mode::Polling {

@@ -59,11 +59,13 @@ impl Mode {
 /// Watches until dropped.
 pub struct Watcher {
     pub mode: Mode,
-    /// The debouncer, of either kind: dropping it stops its threads.
+    /// The debouncers (content, templates), or nothing when polling:
+    /// dropping them stops their threads.
     _debouncer: Box<dyn Send>,
 }
 
-/// Starts watching `content` recursively in `mode`, sending to `signals`
+/// Starts watching `content` (and `templates`, when that folder exists)
+/// recursively in `mode`, sending to `signals`
 /// and raising `interrupt` whenever changes are sent (so that slow,
 /// deferrable work can give way to them). If events cannot be had, says why
 /// as a [`Signal::Degraded`] and returns a polling watcher.
@@ -73,6 +75,7 @@ pub struct Watcher {
 /// mtimes to the second, so it misses an edit made in the second it looked.
 pub fn start(
     content: &Path,
+    templates: &Path,
     mode: Mode,
     signals: Sender<Signal>,
     interrupt: Arc<AtomicBool>,
@@ -81,17 +84,22 @@ pub fn start(
     if mode == Mode::Polling {
         return Ok(polling);
     }
-    let root = Root::new(content);
-    let handler = {
-        let signals = signals.clone();
-        move |result: DebounceEventResult| handle(&root, result, &signals, &interrupt)
-    };
-    let watching = new_debouncer(DEBOUNCE, Some(TICK), handler).and_then(|mut debouncer| {
-        debouncer.watch(content, RecursiveMode::Recursive)?;
-        Ok(debouncer)
-    });
+    let folders = [Some(content), Some(templates).filter(|t| t.is_dir())];
+    let watching: notify::Result<Vec<_>> = folders
+        .into_iter()
+        .flatten()
+        .map(|folder| {
+            let root = Root::new(folder);
+            let signals = signals.clone();
+            let interrupt = interrupt.clone();
+            let handler = move |result: DebounceEventResult| handle(&root, result, &signals, &interrupt);
+            let mut debouncer = new_debouncer(DEBOUNCE, Some(TICK), handler)?;
+            debouncer.watch(folder, RecursiveMode::Recursive)?;
+            Ok(debouncer)
+        })
+        .collect();
     match watching {
-        Ok(debouncer) => Ok(Watcher { mode, _debouncer: Box::new(debouncer) }),
+        Ok(debouncers) => Ok(Watcher { mode, _debouncer: Box::new(debouncers) }),
         Err(error) => {
             let _ = signals.send(Signal::Degraded(format!("file events are unavailable ({error})")));
             Ok(polling)

@@ -5,11 +5,13 @@
 // Test helpers fail loudly by design; the unwrap lint is for shipped code.
 #![allow(clippy::unwrap_used)]
 
+mod archives;
 mod bad_input;
 mod caching;
 mod connections;
 mod feeds;
 mod output;
+mod pages;
 mod running;
 mod sample;
 mod schedule;

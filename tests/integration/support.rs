@@ -54,6 +54,13 @@ impl Fixture {
         std::fs::write(path, bytes).expect("write");
     }
 
+    /// Writes the writer's template `name` into templates/ beside content/.
+    pub fn write_template(&self, name: &str, text: &str) {
+        let dir = self.dir.path().join("templates");
+        std::fs::create_dir_all(&dir).expect("mkdir");
+        std::fs::write(dir.join(name), text).expect("write");
+    }
+
     pub fn rename(&self, from: &str, to: &str) {
         std::fs::rename(self.content().join(from), self.content().join(to)).expect("rename");
     }
