@@ -259,12 +259,19 @@ impl<'a> SeriesView<'a> {
             description: &series.description,
             url: series.home.as_str(),
             path: series.home.path(),
-            cover: series.image.as_ref().map(|c| c.url.as_str()),
+            cover: series.image.as_ref().map(|c| same_origin_path(&c.url, &series.home)),
             author: author(series.author.as_ref()),
             schedule: series.schedule.as_deref(),
             latest: latest.map(|e| EpisodeLink::of(e, &series.timezone)),
         }
     }
+}
+
+/// `url` as a path when it is on the site's own host, so a page shows its
+/// pictures wherever it is served from (a local preview included).
+fn same_origin_path<'a>(url: &'a str, home: &Url) -> &'a str {
+    let origin = home.origin().ascii_serialization();
+    url.strip_prefix(origin.as_str()).filter(|path| path.starts_with('/')).unwrap_or(url)
 }
 
 /// A date shown in the series' time zone, and as RFC 3339 for `<time>`.

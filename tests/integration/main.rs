@@ -7,6 +7,7 @@
 
 mod archives;
 mod bad_input;
+mod browser;
 mod caching;
 mod connections;
 mod feeds;

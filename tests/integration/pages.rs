@@ -72,6 +72,8 @@ fn series_and_episode_pages_name_their_feeds_and_list_what_is_published() {
     assert_eq!(all(&series, "input[readonly]", "value"), feeds);
     assert_eq!(one(&series, "meta[property='og:title']", "content"), "Serial");
     assert_eq!(one(&series, "meta[property='og:image']", "content"), "https://example.com/s/cover.png");
+    // On the page, the cover is a path: it shows wherever the site is served.
+    assert_eq!(one(&series, "img.cover", "src"), "/s/cover.png");
     assert_eq!(one(&series, "h1", "text"), "Serial");
     assert!(one(&series, "header p.meta:last-of-type", "text").contains("Mondays at 10:00"));
     // Reading order, 1 → latest; dates in the series' zone (Asia/Seoul).
