@@ -24,17 +24,23 @@ use std::collections::BTreeSet;
 use std::io;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, TryRecvError};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime};
 use tracing::{error, info, warn};
 
 /// A burst (a `git checkout`, an rsync) is over once no event came for this
-/// long; it becomes one rebuild.
-const QUIET: Duration = Duration::from_millis(15);
+/// long; it becomes one rebuild. Twice the watcher's tick, at which events
+/// are handed over in batches.
+const QUIET: Duration = Duration::from_millis(10);
 /// ... unless it goes on for longer than this, when what came so far is
 /// published and the rest follows.
 const LONGEST_BURST: Duration = Duration::from_secs(1);
+
+/// Best compression and feeds/ wait this long after a swap: the cores
+/// first serve readers fetching what just changed (and the next save of a
+/// quick series of edits is folded in).
+const SETTLE_BEFORE_FINISHING: Duration = Duration::from_millis(100);
 
 /// What the watcher and the WebSub notifier tell the live driver.
 #[derive(Debug)]
@@ -151,14 +157,14 @@ impl Live {
     fn run(mut self) {
         loop {
             if self.publisher.pending() && !self.write_failed {
-                match self.signals.try_recv() {
+                match self.signals.recv_timeout(SETTLE_BEFORE_FINISHING) {
                     Ok(signal) => {
                         if !self.on_signal(signal) {
                             break;
                         }
                     }
-                    Err(TryRecvError::Empty) => self.finish(),
-                    Err(TryRecvError::Disconnected) => break,
+                    Err(RecvTimeoutError::Timeout) => self.finish(),
+                    Err(RecvTimeoutError::Disconnected) => break,
                 }
                 continue;
             }

@@ -29,10 +29,12 @@ use std::time::Duration;
 use tracing::warn;
 
 /// How long a path must be quiet before its events are delivered: long
-/// enough to fold an editor's save, short against the 100 ms save-to-served
-/// goal. The debouncer checks every `TICK`.
-pub const DEBOUNCE: Duration = Duration::from_millis(10);
-const TICK: Duration = Duration::from_millis(10);
+/// enough to fold an editor's save (a write and a rename, within a
+/// millisecond), short against the 100 ms save-to-served goal. The
+/// debouncer checks every `TICK`; events of one save that straddle a tick
+/// are folded by the live driver's quiet period, which is longer than a tick.
+pub const DEBOUNCE: Duration = Duration::from_millis(5);
+const TICK: Duration = Duration::from_millis(5);
 
 /// How often the fallback compares the folder with what it saw.
 pub const POLL_INTERVAL: Duration = Duration::from_secs(2);

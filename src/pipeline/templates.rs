@@ -17,6 +17,7 @@ pub struct TemplateFolder {
     templates: Arc<Templates>,
     /// Problems found reading the folder, until it is read again.
     problems: Vec<Diagnostic>,
+    read_once: bool,
 }
 
 impl TemplateFolder {
@@ -28,6 +29,7 @@ impl TemplateFolder {
             good: BTreeMap::new(),
             templates: Arc::new(Templates::built_in()),
             problems: Vec::new(),
+            read_once: false,
         }
     }
 
@@ -86,11 +88,17 @@ impl TemplateFolder {
                 None => sources.remove(&problem.name),
             };
         }
+        self.problems = problems;
+        // Unchanged sources keep the same templates, so pages rendered with
+        // them are not rendered again (a rescan reads the folder each time).
+        if sources == self.good && self.read_once {
+            return;
+        }
         let overrides: Vec<(String, String)> = sources.clone().into_iter().collect();
         let (templates, _) = Templates::new(&overrides);
         self.good = sources;
         self.templates = Arc::new(templates);
-        self.problems = problems;
+        self.read_once = true;
     }
 
     /// A template that failed while rendering a page.
