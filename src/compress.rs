@@ -54,6 +54,12 @@ impl Encoding {
 pub enum Effort {
     Quick,
     Best,
+    /// The final effort for one of thousands of like documents (episode
+    /// pages, archive blocks): gzip 3 alone, which every client takes. On
+    /// 10,000 episodes (520 MB of pages and archives) brotli + zstd + gzip 9
+    /// made the build take 77 s, gzip 6 alone 28 s, gzip 3 alone 17 s,
+    /// 2.6% larger than gzip 4.
+    Bulk,
 }
 
 /// Best levels, measured on a 620 KB feed (50 long episodes): gzip 9 takes
@@ -63,6 +69,7 @@ pub enum Effort {
 /// (92 ms). Quick: gzip 1 (+55% size, 6× faster than 9).
 const GZIP_LEVEL: u32 = 9;
 const GZIP_QUICK_LEVEL: u32 = 1;
+const GZIP_BULK_LEVEL: u32 = 3;
 const BROTLI_QUALITY: u32 = 6;
 const BROTLI_WINDOW: u32 = 22;
 const ZSTD_LEVEL: i32 = 9;
@@ -73,7 +80,13 @@ impl Effort {
         match self {
             Effort::Quick => &[Encoding::Gzip],
             Effort::Best => &Encoding::COMPRESSED,
+            Effort::Bulk => &[Encoding::Gzip],
         }
+    }
+
+    /// How `output` is compressed once edits pause, and in `build`.
+    pub fn finished(output: &Output) -> Effort {
+        if output.bulk { Effort::Bulk } else { Effort::Best }
     }
 }
 
@@ -96,7 +109,11 @@ pub fn compress(bytes: &[u8], encoding: Encoding, effort: Effort) -> Vec<u8> {
     match encoding {
         Encoding::Identity => bytes.to_vec(),
         Encoding::Gzip => {
-            let level = if effort == Effort::Best { GZIP_LEVEL } else { GZIP_QUICK_LEVEL };
+            let level = match effort {
+                Effort::Best => GZIP_LEVEL,
+                Effort::Bulk => GZIP_BULK_LEVEL,
+                Effort::Quick => GZIP_QUICK_LEVEL,
+            };
             let mut encoder = flate2::GzBuilder::new()
                 .mtime(0)
                 .operating_system(255)

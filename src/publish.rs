@@ -184,20 +184,19 @@ impl Publisher {
     /// is set: a newer edit is waiting and comes first.
     pub fn finish(&mut self, cancel: &AtomicBool) -> Result<bool, EmitError> {
         let quick: Vec<&Served> = self.served.values().filter(|s| s.effort == Effort::Quick).collect();
-        let jobs: Vec<(&Served, Encoding)> = quick
+        let jobs: Vec<(&Served, Encoding, Effort)> = quick
             .iter()
             .flat_map(|s| {
-                let encodings =
-                    if compress::is_compressible(&s.output) { &Encoding::COMPRESSED[..] } else { &[] };
-                encodings.iter().map(move |&encoding| (*s, encoding))
+                let effort = Effort::finished(&s.output);
+                let encodings = if compress::is_compressible(&s.output) { effort.encodings() } else { &[] };
+                encodings.iter().map(move |&encoding| (*s, encoding, effort))
             })
             .collect();
         let compressed: Option<Vec<(&Served, Encoding, Vec<u8>)>> = jobs
             .into_par_iter()
-            .map(|(served, encoding)| {
-                (!cancel.load(Ordering::Relaxed)).then(|| {
-                    (served, encoding, compress::compress(&served.output.bytes, encoding, Effort::Best))
-                })
+            .map(|(served, encoding, effort)| {
+                (!cancel.load(Ordering::Relaxed))
+                    .then(|| (served, encoding, compress::compress(&served.output.bytes, encoding, effort)))
             })
             .collect();
         let Some(compressed) = compressed else { return Ok(false) };
@@ -218,7 +217,7 @@ impl Publisher {
                     resource(&served.output, variants, last_modified, (&self.base_url, self.hub.as_ref()));
                 best.date_is_ambiguous = served.resource.date_is_ambiguous;
                 served.resource = Arc::new(best);
-                served.effort = Effort::Best;
+                served.effort = Effort::finished(&served.output);
             }
         }
         if cancel.load(Ordering::Relaxed) {

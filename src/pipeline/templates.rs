@@ -50,7 +50,7 @@ impl TemplateFolder {
         path.starts_with(&self.dir)
     }
 
-    /// Reads every `*.html` file of the folder again. A missing folder
+    /// Reads every `*.html` and `*.css` file of the folder again. A missing folder
     /// means the built-in templates.
     pub fn read(&mut self) {
         let mut problems = Vec::new();
@@ -61,7 +61,8 @@ impl TemplateFolder {
                 let Some(name) = path.file_name().and_then(|n| n.to_str()).map(str::to_owned) else {
                     continue;
                 };
-                if !name.ends_with(".html") || crate::content::walk::is_ignored_name(&name) {
+                let template = name.ends_with(".html") || name.ends_with(".css");
+                if !template || crate::content::walk::is_ignored_name(&name) {
                     continue;
                 }
                 match fs::read_to_string(&path) {

@@ -27,6 +27,7 @@ use url::Url;
 pub const BUILT_IN: &[(&str, &str)] = &[
     ("base.html", include_str!("templates/base.html")),
     ("subscribe.html", include_str!("templates/subscribe.html")),
+    ("style.css", include_str!("templates/style.css")),
     ("index.html", include_str!("templates/index.html")),
     ("series.html", include_str!("templates/series.html")),
     ("episode.html", include_str!("templates/episode.html")),
@@ -326,6 +327,13 @@ struct EpisodeView<'a> {
     author: Option<AuthorView<'a>>,
 }
 
+/// The pages' one stylesheet, `/style.css`, so that no page repeats it.
+pub fn render_stylesheet(site: &Site, templates: &Templates) -> (Output, Option<TemplateProblem>) {
+    let ctx = context! { site => Value::from_serialize(SiteView::of(site)) };
+    let (css, problem) = templates.render("style.css", &ctx);
+    (Output::new("style.css".to_owned(), OutputKind::Asset, css), problem)
+}
+
 /// The site's index page: every series, and the site-wide feeds.
 pub fn render_index(
     catalog: &Catalog,
@@ -426,6 +434,7 @@ pub fn render_series_pages(
             let mut output =
                 Output::new(format!("{}/{name}/index.html", series.slug), OutputKind::Page, html);
             output.changes_at = page_changes_at;
+            output.bulk = true;
             (name, inputs, output, problem)
         })
         .collect();

@@ -66,11 +66,14 @@ pub struct Output {
     /// it past that.
     pub changes_at: Option<Timestamp>,
     pub archive: Option<Archive>,
+    /// One of thousands of like documents (an episode page, an archive
+    /// block), compressed more cheaply.
+    pub bulk: bool,
 }
 
 impl Output {
     pub fn new(path: String, kind: OutputKind, bytes: impl Into<Bytes>) -> Self {
-        Output { path, kind, bytes: bytes.into(), changes_at: None, archive: None }
+        Output { path, kind, bytes: bytes.into(), changes_at: None, archive: None, bulk: false }
     }
 
     /// A series' or the site's current feed: what WebSub subscribers follow.
@@ -213,8 +216,9 @@ pub fn render_all(
                 problems.extend(page_problems);
             }
             let (index, index_problem) = html::render_index(catalog, now, site_changes_at, templates);
-            outputs.push(index);
-            problems.extend(index_problem);
+            let (style, style_problem) = html::render_stylesheet(site, templates);
+            outputs.extend([index, style]);
+            problems.extend(index_problem.into_iter().chain(style_problem));
             (outputs, problems)
         },
     );
@@ -306,5 +310,6 @@ fn render_format(
         Format::Atom => (ATOM, OutputKind::Atom, atom::render(feed)),
         Format::Json => (JSON, OutputKind::JsonFeed, json::render(feed)),
     };
-    Output { path: format!("{dir}{name}"), kind, bytes: Bytes::from(bytes), changes_at, archive }
+    let bulk = archive.is_some();
+    Output { path: format!("{dir}{name}"), kind, bytes: Bytes::from(bytes), changes_at, archive, bulk }
 }

@@ -139,7 +139,8 @@ fn stale_outputs_are_removed_and_foreign_files_kept() {
             "atom.xml",
             "feed.json",
             "index.html",
-            "rss.xml"
+            "rss.xml",
+            "style.css"
         ]
     );
     assert!(!f.out_files().iter().any(|p| p.starts_with("b/")), "{:?}", f.out_files());
