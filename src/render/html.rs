@@ -10,18 +10,19 @@
 //! files of the same name in the writer's templates folder; a writer's
 //! template that fails on a page is reported, and the built-in one renders
 //! that page instead. Text is autoescaped; only the episode body, already
-//! rendered from Markdown, goes in as it is.
+//! rendered from Markdown, goes in as it is. What templates see is in
+//! `views`.
 
 use super::memo::{Inputs, Memo};
-use super::{ATOM, JSON, Output, OutputKind, RSS, join};
-use crate::model::{Author, Catalog, Episode, Series, Site};
+use super::views::{
+    DateView, EpisodeLink, EpisodeView, PageMeta, SeriesView, SiteView, author, feed_links, words,
+};
+use super::{Output, OutputKind};
+use crate::model::{Catalog, Episode, Series, Site};
 use jiff::Timestamp;
-use jiff::tz::TimeZone;
 use minijinja::{Environment, Value, context};
 use rayon::prelude::*;
-use serde::Serialize;
 use std::sync::Arc;
-use url::Url;
 
 /// The built-in templates, by name.
 pub const BUILT_IN: &[(&str, &str)] = &[
@@ -113,218 +114,6 @@ fn environment(overrides: &[(String, String)]) -> (Environment<'static>, Vec<Tem
         }
     }
     (env, problems)
-}
-
-/// The words of the built-in templates, in the page's language.
-#[derive(Serialize)]
-struct Words {
-    skip: &'static str,
-    made_with: &'static str,
-    subscribe: &'static str,
-    feed_help: &'static str,
-    series: &'static str,
-    latest: &'static str,
-    episodes: &'static str,
-    none_yet: &'static str,
-    by: &'static str,
-    schedule: &'static str,
-    cover: &'static str,
-    episode_nav: &'static str,
-    all_episodes: &'static str,
-}
-
-const ENGLISH: Words = Words {
-    skip: "Skip to content",
-    made_with: "Published with episodic.",
-    subscribe: "Subscribe",
-    feed_help: "Paste one of these addresses into a feed reader (NetNewsWire, Feedly, Inoreader, Miniflux…) and each new episode comes to you as it is published. The three formats carry the same episodes: use whichever your reader takes.",
-    series: "Series",
-    latest: "Latest",
-    episodes: "Episodes",
-    none_yet: "No episodes yet.",
-    by: "by",
-    schedule: "New episodes",
-    cover: "cover",
-    episode_nav: "Episodes",
-    all_episodes: "All episodes",
-};
-
-const KOREAN: Words = Words {
-    skip: "본문으로 건너뛰기",
-    made_with: "episodic으로 발행합니다.",
-    subscribe: "구독하기",
-    feed_help: "아래 주소 중 하나를 피드 리더(NetNewsWire, Feedly, Inoreader, Miniflux 등)에 붙여 넣으면 새 화가 올라올 때마다 알아서 받아 볼 수 있습니다. 세 형식 모두 내용은 같으니 리더가 읽는 것을 고르세요.",
-    series: "연재 목록",
-    latest: "최신화",
-    episodes: "회차",
-    none_yet: "아직 공개된 회차가 없습니다.",
-    by: "작가",
-    schedule: "연재 일정",
-    cover: "표지",
-    episode_nav: "회차 이동",
-    all_episodes: "전체 회차",
-};
-
-fn words(language: &str) -> &'static Words {
-    let primary = language.split('-').next().unwrap_or(language);
-    if primary.eq_ignore_ascii_case("ko") { &KOREAN } else { &ENGLISH }
-}
-
-#[derive(Serialize)]
-struct PageMeta<'a> {
-    /// Open Graph type: `website` or `article`.
-    kind: &'static str,
-    title: &'a str,
-    description: &'a str,
-    url: &'a str,
-    image: Option<&'a str>,
-    lang: &'a str,
-    feeds: Vec<FeedLink>,
-}
-
-#[derive(Serialize)]
-struct FeedLink {
-    format: &'static str,
-    name: &'static str,
-    #[serde(rename = "type")]
-    media_type: &'static str,
-    title: String,
-    url: String,
-}
-
-/// The three feeds in `folder`, titled after `title`.
-fn feed_links(title: &str, folder: &Url) -> Vec<FeedLink> {
-    [
-        ("rss", "RSS", "application/rss+xml", RSS),
-        ("atom", "Atom", "application/atom+xml", ATOM),
-        ("json", "JSON Feed", "application/feed+json", JSON),
-    ]
-    .into_iter()
-    .map(|(format, name, media_type, file)| FeedLink {
-        format,
-        name,
-        media_type,
-        title: format!("{title} ({name})"),
-        url: join(folder, file),
-    })
-    .collect()
-}
-
-#[derive(Serialize)]
-struct SiteView<'a> {
-    title: &'a str,
-    description: &'a str,
-    url: &'a str,
-    path: &'a str,
-}
-
-impl<'a> SiteView<'a> {
-    fn of(site: &'a Site) -> Self {
-        SiteView {
-            title: &site.title,
-            description: &site.description,
-            url: site.base_url.as_str(),
-            path: site.base_url.path(),
-        }
-    }
-}
-
-#[derive(Serialize)]
-struct AuthorView<'a> {
-    name: &'a str,
-    url: Option<&'a str>,
-}
-
-fn author(author: Option<&Author>) -> Option<AuthorView<'_>> {
-    author.map(|a| AuthorView { name: &a.name, url: a.url.as_deref() })
-}
-
-#[derive(Serialize)]
-struct SeriesView<'a> {
-    slug: &'a str,
-    title: &'a str,
-    description: &'a str,
-    url: &'a str,
-    path: &'a str,
-    cover: Option<&'a str>,
-    author: Option<AuthorView<'a>>,
-    schedule: Option<&'a str>,
-    latest: Option<EpisodeLink<'a>>,
-}
-
-impl<'a> SeriesView<'a> {
-    fn of(series: &'a Series, latest: Option<&'a Episode>) -> Self {
-        SeriesView {
-            slug: &series.slug,
-            title: &series.title,
-            description: &series.description,
-            url: series.home.as_str(),
-            path: series.home.path(),
-            cover: series.image.as_ref().map(|c| same_origin_path(&c.url, &series.home)),
-            author: author(series.author.as_ref()),
-            schedule: series.schedule.as_deref(),
-            latest: latest.map(|e| EpisodeLink::of(e, &series.timezone)),
-        }
-    }
-}
-
-/// `url` as a path when it is on the site's own host, so a page shows its
-/// pictures wherever it is served from (a local preview included).
-fn same_origin_path<'a>(url: &'a str, home: &Url) -> &'a str {
-    let origin = home.origin().ascii_serialization();
-    url.strip_prefix(origin.as_str()).filter(|path| path.starts_with('/')).unwrap_or(url)
-}
-
-/// A date shown in the series' time zone, and as RFC 3339 for `<time>`.
-#[derive(Serialize)]
-struct DateView {
-    iso: String,
-    text: String,
-}
-
-impl DateView {
-    fn of(at: Timestamp, tz: &TimeZone) -> Self {
-        let zoned = at.to_zoned_datetime(tz.clone());
-        DateView {
-            iso: zoned.timestamp().display_with_offset(zoned.offset()).to_string(),
-            text: zoned.strftime("%Y-%m-%d %H:%M %Z").to_string(),
-        }
-    }
-}
-
-#[derive(Serialize)]
-struct EpisodeLink<'a> {
-    number: u64,
-    title: &'a str,
-    url: &'a str,
-    path: &'a str,
-    date: DateView,
-}
-
-impl<'a> EpisodeLink<'a> {
-    fn of(episode: &'a Episode, tz: &TimeZone) -> Self {
-        EpisodeLink {
-            number: episode.meta.number,
-            title: &episode.title,
-            url: episode.permalink.as_str(),
-            path: episode.permalink.path(),
-            date: DateView::of(episode.meta.published.timestamp, tz),
-        }
-    }
-}
-
-#[derive(Serialize)]
-struct EpisodeView<'a> {
-    number: u64,
-    title: &'a str,
-    url: &'a str,
-    path: &'a str,
-    date: DateView,
-    updated: DateView,
-    summary: &'a str,
-    image: Option<&'a str>,
-    tags: &'a [String],
-    author: Option<AuthorView<'a>>,
 }
 
 /// The pages' one stylesheet, `/style.css`, so that no page repeats it.

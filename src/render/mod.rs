@@ -14,6 +14,7 @@ pub mod html;
 pub mod json;
 mod memo;
 pub mod rss;
+mod views;
 
 pub use memo::Memo;
 

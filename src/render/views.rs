@@ -1,0 +1,223 @@
+//! What the page templates see: the site, series, episodes and feeds as
+//! plain serializable views (dates already shown in the series' time zone),
+//! and the built-in templates' words in the page's language. This is the
+//! contract a writer's templates are written against; README lists it.
+
+use super::{ATOM, JSON, RSS, join};
+use crate::model::{Author, Episode, Series, Site};
+use jiff::Timestamp;
+use jiff::tz::TimeZone;
+use serde::Serialize;
+use url::Url;
+
+/// The words of the built-in templates, in the page's language.
+#[derive(Serialize)]
+pub(super) struct Words {
+    pub(super) skip: &'static str,
+    pub(super) made_with: &'static str,
+    pub(super) subscribe: &'static str,
+    pub(super) feed_help: &'static str,
+    pub(super) series: &'static str,
+    pub(super) latest: &'static str,
+    pub(super) episodes: &'static str,
+    pub(super) none_yet: &'static str,
+    pub(super) by: &'static str,
+    pub(super) schedule: &'static str,
+    pub(super) cover: &'static str,
+    pub(super) episode_nav: &'static str,
+    pub(super) all_episodes: &'static str,
+}
+
+const ENGLISH: Words = Words {
+    skip: "Skip to content",
+    made_with: "Published with episodic.",
+    subscribe: "Subscribe",
+    feed_help: "Paste one of these addresses into a feed reader (NetNewsWire, Feedly, Inoreader, Miniflux…) and each new episode comes to you as it is published. The three formats carry the same episodes: use whichever your reader takes.",
+    series: "Series",
+    latest: "Latest",
+    episodes: "Episodes",
+    none_yet: "No episodes yet.",
+    by: "by",
+    schedule: "New episodes",
+    cover: "cover",
+    episode_nav: "Episodes",
+    all_episodes: "All episodes",
+};
+
+const KOREAN: Words = Words {
+    skip: "본문으로 건너뛰기",
+    made_with: "episodic으로 발행합니다.",
+    subscribe: "구독하기",
+    feed_help: "아래 주소 중 하나를 피드 리더(NetNewsWire, Feedly, Inoreader, Miniflux 등)에 붙여 넣으면 새 화가 올라올 때마다 알아서 받아 볼 수 있습니다. 세 형식 모두 내용은 같으니 리더가 읽는 것을 고르세요.",
+    series: "연재 목록",
+    latest: "최신화",
+    episodes: "회차",
+    none_yet: "아직 공개된 회차가 없습니다.",
+    by: "작가",
+    schedule: "연재 일정",
+    cover: "표지",
+    episode_nav: "회차 이동",
+    all_episodes: "전체 회차",
+};
+
+pub(super) fn words(language: &str) -> &'static Words {
+    let primary = language.split('-').next().unwrap_or(language);
+    if primary.eq_ignore_ascii_case("ko") { &KOREAN } else { &ENGLISH }
+}
+
+#[derive(Serialize)]
+pub(super) struct PageMeta<'a> {
+    /// Open Graph type: `website` or `article`.
+    pub(super) kind: &'static str,
+    pub(super) title: &'a str,
+    pub(super) description: &'a str,
+    pub(super) url: &'a str,
+    pub(super) image: Option<&'a str>,
+    pub(super) lang: &'a str,
+    pub(super) feeds: Vec<FeedLink>,
+}
+
+#[derive(Serialize)]
+pub(super) struct FeedLink {
+    pub(super) format: &'static str,
+    pub(super) name: &'static str,
+    #[serde(rename = "type")]
+    pub(super) media_type: &'static str,
+    pub(super) title: String,
+    pub(super) url: String,
+}
+
+/// The three feeds in `folder`, titled after `title`.
+pub(super) fn feed_links(title: &str, folder: &Url) -> Vec<FeedLink> {
+    [
+        ("rss", "RSS", "application/rss+xml", RSS),
+        ("atom", "Atom", "application/atom+xml", ATOM),
+        ("json", "JSON Feed", "application/feed+json", JSON),
+    ]
+    .into_iter()
+    .map(|(format, name, media_type, file)| FeedLink {
+        format,
+        name,
+        media_type,
+        title: format!("{title} ({name})"),
+        url: join(folder, file),
+    })
+    .collect()
+}
+
+#[derive(Serialize)]
+pub(super) struct SiteView<'a> {
+    pub(super) title: &'a str,
+    pub(super) description: &'a str,
+    pub(super) url: &'a str,
+    pub(super) path: &'a str,
+}
+
+impl<'a> SiteView<'a> {
+    pub(super) fn of(site: &'a Site) -> Self {
+        SiteView {
+            title: &site.title,
+            description: &site.description,
+            url: site.base_url.as_str(),
+            path: site.base_url.path(),
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub(super) struct AuthorView<'a> {
+    pub(super) name: &'a str,
+    pub(super) url: Option<&'a str>,
+}
+
+pub(super) fn author(author: Option<&Author>) -> Option<AuthorView<'_>> {
+    author.map(|a| AuthorView { name: &a.name, url: a.url.as_deref() })
+}
+
+#[derive(Serialize)]
+pub(super) struct SeriesView<'a> {
+    pub(super) slug: &'a str,
+    pub(super) title: &'a str,
+    pub(super) description: &'a str,
+    pub(super) url: &'a str,
+    pub(super) path: &'a str,
+    pub(super) cover: Option<&'a str>,
+    pub(super) author: Option<AuthorView<'a>>,
+    pub(super) schedule: Option<&'a str>,
+    pub(super) latest: Option<EpisodeLink<'a>>,
+}
+
+impl<'a> SeriesView<'a> {
+    pub(super) fn of(series: &'a Series, latest: Option<&'a Episode>) -> Self {
+        SeriesView {
+            slug: &series.slug,
+            title: &series.title,
+            description: &series.description,
+            url: series.home.as_str(),
+            path: series.home.path(),
+            cover: series.image.as_ref().map(|c| same_origin_path(&c.url, &series.home)),
+            author: author(series.author.as_ref()),
+            schedule: series.schedule.as_deref(),
+            latest: latest.map(|e| EpisodeLink::of(e, &series.timezone)),
+        }
+    }
+}
+
+/// `url` as a path when it is on the site's own host, so a page shows its
+/// pictures wherever it is served from (a local preview included).
+pub(super) fn same_origin_path<'a>(url: &'a str, home: &Url) -> &'a str {
+    let origin = home.origin().ascii_serialization();
+    url.strip_prefix(origin.as_str()).filter(|path| path.starts_with('/')).unwrap_or(url)
+}
+
+/// A date shown in the series' time zone, and as RFC 3339 for `<time>`.
+#[derive(Serialize)]
+pub(super) struct DateView {
+    pub(super) iso: String,
+    pub(super) text: String,
+}
+
+impl DateView {
+    pub(super) fn of(at: Timestamp, tz: &TimeZone) -> Self {
+        let zoned = at.to_zoned_datetime(tz.clone());
+        DateView {
+            iso: zoned.timestamp().display_with_offset(zoned.offset()).to_string(),
+            text: zoned.strftime("%Y-%m-%d %H:%M %Z").to_string(),
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub(super) struct EpisodeLink<'a> {
+    pub(super) number: u64,
+    pub(super) title: &'a str,
+    pub(super) url: &'a str,
+    pub(super) path: &'a str,
+    pub(super) date: DateView,
+}
+
+impl<'a> EpisodeLink<'a> {
+    pub(super) fn of(episode: &'a Episode, tz: &TimeZone) -> Self {
+        EpisodeLink {
+            number: episode.meta.number,
+            title: &episode.title,
+            url: episode.permalink.as_str(),
+            path: episode.permalink.path(),
+            date: DateView::of(episode.meta.published.timestamp, tz),
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub(super) struct EpisodeView<'a> {
+    pub(super) number: u64,
+    pub(super) title: &'a str,
+    pub(super) url: &'a str,
+    pub(super) path: &'a str,
+    pub(super) date: DateView,
+    pub(super) updated: DateView,
+    pub(super) summary: &'a str,
+    pub(super) image: Option<&'a str>,
+    pub(super) tags: &'a [String],
+    pub(super) author: Option<AuthorView<'a>>,
+}
