@@ -308,13 +308,20 @@ impl Live {
 
     fn finish_with(&mut self, interrupt: &AtomicBool) {
         let started = Instant::now();
-        match self.publisher.finish(interrupt) {
-            Ok(true) => {
-                self.swap();
+        if !self.publisher.improve(interrupt) {
+            return;
+        }
+        // Served before written: a reader who sees a file in feeds/ gets
+        // the same bytes from the server.
+        self.swap();
+        if interrupt.load(Ordering::Acquire) {
+            return;
+        }
+        match self.publisher.write() {
+            Ok(_) => {
                 let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
-                info!(micros, written = !self.publisher.pending(), "compressed and wrote the feeds");
+                info!(micros, "compressed and wrote the feeds");
             }
-            Ok(false) => {}
             Err(e) => {
                 error!(%e, "writing the feeds folder failed; still serving from memory, will retry after the next change");
                 self.write_failed = true;

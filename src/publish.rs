@@ -179,10 +179,11 @@ impl Publisher {
         self.disk_behind || self.served.values().any(|s| s.effort == Effort::Quick)
     }
 
-    /// Replaces quick variants with the best ones, then writes feeds/.
-    /// Gives up (returning `Ok(false)`, nothing changed) as soon as `cancel`
-    /// is set: a newer edit is waiting and comes first.
-    pub fn finish(&mut self, cancel: &AtomicBool) -> Result<bool, EmitError> {
+    /// Replaces quick variants with the best ones. Gives up (returning
+    /// false, nothing changed) as soon as `cancel` is set: a newer edit is
+    /// waiting and comes first. Swap the result in before [`write`]
+    /// (Self::write), so feeds/ never holds bytes not yet served.
+    pub fn improve(&mut self, cancel: &AtomicBool) -> bool {
         let quick: Vec<&Served> = self.served.values().filter(|s| s.effort == Effort::Quick).collect();
         let jobs: Vec<(&Served, Encoding, Effort)> = quick
             .iter()
@@ -199,7 +200,7 @@ impl Publisher {
                     .then(|| (served, encoding, compress::compress(&served.output.bytes, encoding, effort)))
             })
             .collect();
-        let Some(compressed) = compressed else { return Ok(false) };
+        let Some(compressed) = compressed else { return false };
         let mut best: BTreeMap<String, Vec<(Encoding, bytes::Bytes)>> =
             quick.iter().map(|s| (s.output.path.clone(), Vec::new())).collect();
         for (served, encoding, bytes) in compressed {
@@ -220,15 +221,11 @@ impl Publisher {
                 served.effort = Effort::finished(&served.output);
             }
         }
-        if cancel.load(Ordering::Relaxed) {
-            return Ok(true);
-        }
-        self.write()?;
-        Ok(true)
+        true
     }
 
     /// Writes every served output and its variants to feeds/.
-    fn write(&mut self) -> Result<EmitReport, EmitError> {
+    pub fn write(&mut self) -> Result<EmitReport, EmitError> {
         let encoded: Vec<Encoded> = self
             .served
             .values()
