@@ -11,6 +11,7 @@
 //! become diagnostics and are left out, or keep their last good version;
 //! the rest still builds, so one run reports every problem.
 
+mod assets;
 mod config;
 mod episodes;
 mod templates;
@@ -20,12 +21,12 @@ use crate::content::walk::{self, ContentTree};
 use crate::diagnostic::Diagnostic;
 use crate::model::links::LinkTargets;
 use crate::model::{Catalog, SeriesEntry};
-use crate::render::{self, Memo, Output, OutputKind};
-use bytes::Bytes;
+use crate::render::{self, Memo, Output};
+use assets::Assets;
 use config::Config;
 use episodes::{Episodes, Wanted};
 use jiff::Timestamp;
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 use templates::TemplateFolder;
@@ -90,8 +91,8 @@ pub struct Pipeline {
     content: PathBuf,
     config: Config,
     episodes: Episodes,
-    /// Files that may be published as they are, by content path.
-    assets: BTreeMap<String, Asset>,
+    /// Files that may be published as they are, as last read.
+    assets: Assets,
     targets: LinkTargets,
     /// The last listing of the folder and the problems it found.
     listing: Option<(ContentTree, Vec<Diagnostic>)>,
@@ -107,7 +108,7 @@ impl Pipeline {
             content: content.to_path_buf(),
             config: Config::default(),
             episodes: Episodes::default(),
-            assets: BTreeMap::new(),
+            assets: Assets::default(),
             targets: LinkTargets::default(),
             listing: None,
             templates: TemplateFolder::beside(content),
@@ -176,7 +177,9 @@ impl Pipeline {
             Changes::Everything => true,
             Changes::Paths(_) => !named.is_empty() && path.ancestors().any(|above| named.contains(above)),
         };
-        let assets_moved = self.refresh_assets(&tree.assets, &hinted);
+        let assets_moved: BTreeSet<String> =
+            tree.assets.symmetric_difference(&self.targets.assets).cloned().collect();
+        self.assets.forget_changed(&self.content, &tree.assets, &hinted);
         self.targets.assets.clone_from(&tree.assets);
         let config = self.config.update(&self.content, &tree.series, &self.targets, diagnostics);
         let forced = config.site || !config.series.is_empty();
@@ -275,24 +278,6 @@ impl Pipeline {
         self.episodes.refresh(&self.content, wanted, &series, &base, &mut self.targets)
     }
 
-    /// Drops assets that are gone, and those named by `hinted` whose size or
-    /// mtime changed (they are read again when needed); returns the paths
-    /// that appeared or went. A podcast's audio is not read again on every
-    /// rescan.
-    fn refresh_assets(
-        &mut self,
-        present: &BTreeSet<String>,
-        hinted: &dyn Fn(&Path) -> bool,
-    ) -> BTreeSet<String> {
-        let moved: BTreeSet<String> = present.symmetric_difference(&self.targets.assets).cloned().collect();
-        let content = &self.content;
-        self.assets.retain(|path, asset| {
-            let file = content.join(path);
-            present.contains(path) && (!hinted(&file) || Stamp::of(&file).is_some_and(|s| s == asset.stamp))
-        });
-        moved
-    }
-
     /// The catalog and outputs from what the pipeline now holds.
     fn finish(&mut self, now: Timestamp, mut diagnostics: Vec<Diagnostic>) -> Build {
         diagnostics.extend(self.episodes.problems().cloned());
@@ -311,51 +296,11 @@ impl Pipeline {
         diagnostics.extend(self.templates.problems().iter().cloned());
         let failed: BTreeSet<_> = rendered.problems.into_iter().collect();
         diagnostics.extend(failed.iter().map(|problem| self.templates.render_problem(problem)));
-        outputs.extend(self.read_assets(&catalog, now, &mut diagnostics));
+        outputs.extend(self.assets.outputs(&self.content, &catalog, now, &mut diagnostics));
         outputs.sort_by(|a, b| a.path.cmp(&b.path));
         check_unique_paths(&self.content, &outputs, &mut diagnostics);
         diagnostics.sort();
         Build { catalog: publishable.then_some(catalog), outputs, diagnostics }
-    }
-
-    /// The files published episodes (and series covers) reference, copied
-    /// as they are, read once and again only when they change. Files nothing
-    /// published references are never copied.
-    fn read_assets(
-        &mut self,
-        catalog: &Catalog,
-        now: Timestamp,
-        diagnostics: &mut Vec<Diagnostic>,
-    ) -> Vec<Output> {
-        let mut wanted = BTreeSet::new();
-        for entry in &catalog.series {
-            wanted.extend(entry.series.image.as_ref().and_then(|cover| cover.asset.clone()));
-            for episode in entry.published(now) {
-                wanted.extend(episode.assets.iter().cloned());
-            }
-        }
-        let mut outputs = Vec::with_capacity(wanted.len());
-        for path in wanted {
-            let bytes = match self.assets.get(&path) {
-                Some(asset) => asset.bytes.clone(),
-                None => match read_asset(&self.content.join(&path)) {
-                    Ok(asset) => {
-                        let bytes = asset.bytes.clone();
-                        self.assets.insert(path.clone(), asset);
-                        bytes
-                    }
-                    Err(e) => {
-                        diagnostics.push(Diagnostic::error(
-                            self.content.join(&path),
-                            format!("cannot read this file: {e}"),
-                        ));
-                        continue;
-                    }
-                },
-            };
-            outputs.push(Output::new(path, OutputKind::Asset, bytes));
-        }
-        outputs
     }
 }
 
@@ -372,31 +317,6 @@ fn check_unique_paths(content: &Path, outputs: &[Output], diagnostics: &mut Vec<
             ));
         }
     }
-}
-
-/// A file published as it is, with what tells whether it changed.
-struct Asset {
-    bytes: Bytes,
-    stamp: Stamp,
-}
-
-/// Size and mtime, read before the bytes (a write after that changes it).
-#[derive(Clone, Copy, PartialEq, Eq)]
-struct Stamp {
-    len: u64,
-    modified: Option<std::time::SystemTime>,
-}
-
-impl Stamp {
-    fn of(path: &Path) -> Option<Stamp> {
-        let meta = fs::metadata(path).ok()?;
-        Some(Stamp { len: meta.len(), modified: meta.modified().ok() })
-    }
-}
-
-fn read_asset(path: &Path) -> std::io::Result<Asset> {
-    let stamp = Stamp::of(path).unwrap_or(Stamp { len: u64::MAX, modified: None });
-    Ok(Asset { bytes: Bytes::from(fs::read(path)?), stamp })
 }
 
 /// `series/file.md`, the file's path in the content folder.
