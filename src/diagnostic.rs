@@ -4,6 +4,7 @@
 //! one run of `check` or `build` lists all of them (like ripgrep's
 //! `Error::Partial`). Messages are written for writers, not programmers.
 
+use std::collections::BTreeSet;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -90,4 +91,31 @@ pub fn column_of_offset(text: &str, offset: usize) -> u32 {
     }
     let line_start = text[..end].rfind('\n').map_or(0, |i| i + 1);
     u32::try_from(text[line_start..end].chars().count() + 1).unwrap_or(u32::MAX)
+}
+/// Logs each problem of a long-running server once, when it appears, and
+/// says when a file's errors are fixed.
+#[derive(Default)]
+pub struct ProblemLog {
+    reported: BTreeSet<Diagnostic>,
+}
+
+impl ProblemLog {
+    /// Problems already known (the first build logged them itself).
+    pub fn known(diagnostics: &[Diagnostic]) -> Self {
+        ProblemLog { reported: diagnostics.iter().cloned().collect() }
+    }
+
+    /// Logs what is new in `diagnostics` and which files were fixed.
+    pub fn update(&mut self, diagnostics: &[Diagnostic]) {
+        let now: BTreeSet<Diagnostic> = diagnostics.iter().cloned().collect();
+        for new in now.difference(&self.reported) {
+            tracing::warn!("{new}");
+        }
+        let fixed: BTreeSet<&PathBuf> =
+            self.reported.difference(&now).filter(|d| d.is_error()).map(|d| &d.path).collect();
+        for path in fixed {
+            tracing::info!(file = %path.display(), "fixed");
+        }
+        self.reported = now;
+    }
 }

@@ -11,13 +11,13 @@
 //! best, swaps again and writes feeds/.
 
 use crate::clock::Clock;
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::ProblemLog;
 use crate::pipeline::{Build, Changes, Pipeline};
 use crate::publish::{self, Changed, PublishError, Publisher};
 use crate::schedule;
 use crate::snapshot::{HubOutcome, Snapshot, Status};
 use crate::watch::{self, Watcher};
-use crate::websub::Notifier;
+use crate::websub::Announcer;
 use arc_swap::ArcSwap;
 use jiff::Timestamp;
 use std::collections::BTreeSet;
@@ -68,14 +68,14 @@ pub struct Live {
     next_due: Option<Timestamp>,
     /// When to rescan, when polling.
     next_poll: Option<Instant>,
-    /// Diagnostics already logged, so each is logged once.
-    reported: BTreeSet<Diagnostic>,
+    /// Each problem is logged when it appears, and its fix when it goes.
+    problems: ProblemLog,
     warnings: Vec<String>,
     publishes: u64,
     /// The last attempt to write feeds/ failed: wait for the next change.
     write_failed: bool,
     /// Pings the WebSub hub, once one is configured.
-    notifier: Option<Notifier>,
+    announcer: Announcer,
     last_ping: Option<HubOutcome>,
 }
 
@@ -110,6 +110,7 @@ impl Live {
         watching: Option<watch::Mode>,
     ) -> Self {
         let (sender, signals) = mpsc::channel();
+        let pings = sender.clone();
         let now = clock.now();
         let interrupt = Arc::new(AtomicBool::new(false));
         let mut live = Live {
@@ -124,11 +125,13 @@ impl Live {
             status: Status::default(),
             next_due: first.catalog.as_ref().and_then(|c| c.next_scheduled(now)),
             next_poll: None,
-            reported: first.diagnostics.iter().cloned().collect(),
+            problems: ProblemLog::known(&first.diagnostics),
             warnings: Vec::new(),
             publishes: 1,
             write_failed: false,
-            notifier: None,
+            announcer: Announcer::new(move |outcome| {
+                let _ = pings.send(Signal::Pinged(outcome));
+            }),
             last_ping: None,
         };
         live.announce(first, &started.feeds);
@@ -257,7 +260,7 @@ impl Live {
             self.publishes += 1;
             self.write_failed = false;
         }
-        self.log_diagnostics(&build);
+        self.problems.update(&build.diagnostics);
         self.next_due = build.catalog.as_ref().and_then(|c| c.next_scheduled(now));
         self.status = self.status_of(&build, now);
         self.swap();
@@ -282,21 +285,8 @@ impl Live {
 
     /// Tells the WebSub hub (if site.toml names one) that `feeds` changed.
     fn announce(&mut self, build: &Build, feeds: &[String]) {
-        let Some(hub) = build.catalog.as_ref().and_then(|c| c.site.websub_hub.as_ref()) else { return };
-        if feeds.is_empty() {
-            return;
-        }
-        if self.notifier.is_none() {
-            let sender = self.sender.clone();
-            match Notifier::start(move |outcome| {
-                let _ = sender.send(Signal::Pinged(outcome));
-            }) {
-                Ok(notifier) => self.notifier = Some(notifier),
-                Err(e) => error!(%e, "cannot start the WebSub thread; the hub is not told of changes"),
-            }
-        }
-        if let Some(notifier) = &self.notifier {
-            notifier.publish(hub, feeds.to_vec());
+        if let Some(hub) = build.catalog.as_ref().and_then(|c| c.site.websub_hub.as_ref()) {
+            self.announcer.announce(hub, feeds);
         }
     }
 
@@ -346,20 +336,6 @@ impl Live {
             ));
         }
         status
-    }
-
-    /// Each problem is logged when it appears, and its fix when it goes.
-    fn log_diagnostics(&mut self, build: &Build) {
-        let now: BTreeSet<Diagnostic> = build.diagnostics.iter().cloned().collect();
-        for new in now.difference(&self.reported) {
-            warn!("{new}");
-        }
-        let fixed: BTreeSet<_> =
-            self.reported.difference(&now).filter(|d| d.is_error()).map(|d| &d.path).collect();
-        for path in fixed {
-            info!(file = %path.display(), "fixed");
-        }
-        self.reported = now;
     }
 
     fn watch(&mut self, mode: watch::Mode) {

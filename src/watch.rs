@@ -61,8 +61,8 @@ impl Mode {
 /// Watches until dropped.
 pub struct Watcher {
     pub mode: Mode,
-    /// The debouncers (content, templates), or nothing when polling:
-    /// dropping them stops their threads.
+    /// The debouncer, or nothing when polling: dropping it stops its
+    /// threads.
     _debouncer: Box<dyn Send>,
 }
 
@@ -86,22 +86,22 @@ pub fn start(
     if mode == Mode::Polling {
         return Ok(polling);
     }
-    let folders = [Some(content), Some(templates).filter(|t| t.is_dir())];
-    let watching: notify::Result<Vec<_>> = folders
-        .into_iter()
-        .flatten()
-        .map(|folder| {
-            let root = Root::new(folder);
-            let signals = signals.clone();
-            let interrupt = interrupt.clone();
-            let handler = move |result: DebounceEventResult| handle(&root, result, &signals, &interrupt);
-            let mut debouncer = new_debouncer(DEBOUNCE, Some(TICK), handler)?;
+    // One debouncer (one ticking thread) for both folders.
+    let folders: Vec<&Path> =
+        [Some(content), Some(templates).filter(|t| t.is_dir())].into_iter().flatten().collect();
+    let roots: Vec<Root> = folders.iter().map(|folder| Root::new(folder)).collect();
+    let handler = {
+        let signals = signals.clone();
+        move |result: DebounceEventResult| handle(&roots, result, &signals, &interrupt)
+    };
+    let watching = new_debouncer(DEBOUNCE, Some(TICK), handler).and_then(|mut debouncer| {
+        for folder in &folders {
             debouncer.watch(folder, RecursiveMode::Recursive)?;
-            Ok(debouncer)
-        })
-        .collect();
+        }
+        Ok(debouncer)
+    });
     match watching {
-        Ok(debouncers) => Ok(Watcher { mode, _debouncer: Box::new(debouncers) }),
+        Ok(debouncer) => Ok(Watcher { mode, _debouncer: Box::new(debouncer) }),
         Err(error) => {
             let _ = signals.send(Signal::Degraded(format!("file events are unavailable ({error})")));
             Ok(polling)
@@ -109,15 +109,15 @@ pub fn start(
     }
 }
 
-fn handle(root: &Root, result: DebounceEventResult, signals: &Sender<Signal>, interrupt: &AtomicBool) {
+fn handle(roots: &[Root], result: DebounceEventResult, signals: &Sender<Signal>, interrupt: &AtomicBool) {
     let signal = match result {
-        Ok(events) => match classify(root, &events) {
+        Ok(events) => match classify(roots, &events) {
             Some(Classified::Changes(changes)) => Signal::Changed(changes),
             Some(Classified::Overflow) => Signal::Degraded(String::from(
                 "the file event queue overflowed, so some edits were not reported",
             )),
             Some(Classified::RootMoved) => Signal::Degraded(String::from(
-                "the content folder itself was moved or replaced, so its file events stopped",
+                "a watched folder (content or templates) was moved or replaced, so its file events stopped",
             )),
             None => return,
         },
@@ -169,9 +169,9 @@ pub enum Classified {
     RootMoved,
 }
 
-/// The paths worth reading again; `None` when no event matters (only reads,
-/// editor leftovers or hidden files).
-pub fn classify(root: &Root, events: &[DebouncedEvent]) -> Option<Classified> {
+/// The paths below `roots` worth reading again; `None` when no event
+/// matters (only reads, editor leftovers or hidden files).
+pub fn classify(roots: &[Root], events: &[DebouncedEvent]) -> Option<Classified> {
     if events.iter().any(|e| e.need_rescan()) {
         return Some(Classified::Overflow);
     }
@@ -179,7 +179,7 @@ pub fn classify(root: &Root, events: &[DebouncedEvent]) -> Option<Classified> {
     // watch is gone with it, and no event would come any more.
     let root_went = events.iter().any(|e| {
         matches!(e.kind, EventKind::Remove(_) | EventKind::Modify(ModifyKind::Name(_)))
-            && e.paths.iter().any(|path| root.spellings.iter().any(|r| r == path))
+            && e.paths.iter().any(|path| roots.iter().flat_map(|root| &root.spellings).any(|r| r == path))
     });
     if root_went {
         return Some(Classified::RootMoved);
@@ -192,7 +192,7 @@ pub fn classify(root: &Root, events: &[DebouncedEvent]) -> Option<Classified> {
             _ => true,
         })
         .flat_map(|e| e.paths.iter())
-        .filter_map(|path| root.restate(path))
+        .filter_map(|path| roots.iter().find_map(|root| root.restate(path)))
         .filter(|(_, below)| !is_ignored(below))
         .map(|(path, _)| path)
         .collect();
@@ -228,22 +228,22 @@ mod tests {
             event(EventKind::Remove(RemoveKind::File), "/c/.git/index.lock"),
             event(EventKind::Access(AccessKind::Close(notify::event::AccessMode::Read)), "/c/s/01.md"),
         ];
-        assert_eq!(classify(&root, &noise), None);
+        assert_eq!(classify(std::slice::from_ref(&root), &noise), None);
         let save = [
             event(EventKind::Create(CreateKind::File), "/c/s/.01.md.tmp"),
             event(EventKind::Modify(ModifyKind::Name(notify::event::RenameMode::Both)), "/c/s/01.md"),
         ];
         let expected = Changes::Paths(BTreeSet::from([PathBuf::from("c/s/01.md")]));
-        assert_eq!(classify(&root, &save), Some(Classified::Changes(expected)));
+        assert_eq!(classify(&[root], &save), Some(Classified::Changes(expected)));
     }
 
     #[test]
     fn a_lost_event_queue_means_rescan() {
         let overflow =
             DebouncedEvent::new(Event::new(EventKind::Other).set_flag(Flag::Rescan), Instant::now());
-        assert_eq!(classify(&Root::new(Path::new("/c")), &[overflow]), Some(Classified::Overflow));
+        assert_eq!(classify(&[Root::new(Path::new("/c"))], &[overflow]), Some(Classified::Overflow));
         let root = Root { given: PathBuf::from("c"), spellings: vec![PathBuf::from("/c")] };
         let moved = event(EventKind::Modify(ModifyKind::Name(notify::event::RenameMode::From)), "/c");
-        assert_eq!(classify(&root, &[moved]), Some(Classified::RootMoved));
+        assert_eq!(classify(&[root], &[moved]), Some(Classified::RootMoved));
     }
 }

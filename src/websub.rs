@@ -41,6 +41,36 @@ impl Notifier {
     }
 }
 
+/// Starts the pinging thread the first time there is something to announce:
+/// a site without a hub never has one.
+pub struct Announcer {
+    notifier: Option<Notifier>,
+    /// Where outcomes go; handed to the thread when it starts.
+    report: Option<Box<dyn Fn(Outcome) + Send>>,
+}
+
+impl Announcer {
+    pub fn new(report: impl Fn(Outcome) + Send + 'static) -> Self {
+        Announcer { notifier: None, report: Some(Box::new(report)) }
+    }
+
+    /// Tells `hub` that `feeds` changed.
+    pub fn announce(&mut self, hub: &Url, feeds: &[String]) {
+        if feeds.is_empty() {
+            return;
+        }
+        if let Some(report) = self.report.take() {
+            match Notifier::start(report) {
+                Ok(notifier) => self.notifier = Some(notifier),
+                Err(e) => error!(%e, "cannot start the WebSub thread; the hub is not told of changes"),
+            }
+        }
+        if let Some(notifier) = &self.notifier {
+            notifier.publish(hub, feeds.to_vec());
+        }
+    }
+}
+
 struct Pending {
     hub: Url,
     feed: String,
