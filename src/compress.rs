@@ -104,6 +104,11 @@ pub fn is_compressible(output: &Output) -> bool {
     }
 }
 
+/// The variants `output` gets at `effort`: none when compressing cannot pay.
+pub fn encodings(output: &Output, effort: Effort) -> &'static [Encoding] {
+    if is_compressible(output) { effort.encodings() } else { &[] }
+}
+
 /// `bytes` in `encoding`.
 pub fn compress(bytes: &[u8], encoding: Encoding, effort: Effort) -> Vec<u8> {
     match encoding {
@@ -151,11 +156,7 @@ pub struct Encoded {
 
 /// Every compressed variant of `output` that is smaller than it.
 pub fn variants(output: &Output, effort: Effort) -> Vec<(Encoding, Bytes)> {
-    if !is_compressible(output) {
-        return Vec::new();
-    }
-    effort
-        .encodings()
+    encodings(output, effort)
         .iter()
         .map(|&encoding| (encoding, compress(&output.bytes, encoding, effort)))
         .filter(|(_, bytes)| bytes.len() < output.bytes.len())

@@ -189,8 +189,7 @@ impl Publisher {
             .iter()
             .flat_map(|s| {
                 let effort = Effort::finished(&s.output);
-                let encodings = if compress::is_compressible(&s.output) { effort.encodings() } else { &[] };
-                encodings.iter().map(move |&encoding| (*s, encoding, effort))
+                compress::encodings(&s.output, effort).iter().map(move |&encoding| (*s, encoding, effort))
             })
             .collect();
         let compressed: Option<Vec<(&Served, Encoding, Vec<u8>)>> = jobs

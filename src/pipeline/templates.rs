@@ -17,7 +17,8 @@ pub struct TemplateFolder {
     templates: Arc<Templates>,
     /// Problems found reading the folder, until it is read again.
     problems: Vec<Diagnostic>,
-    read_once: bool,
+    /// The sources as last read, broken ones included.
+    read: Option<BTreeMap<String, String>>,
 }
 
 impl TemplateFolder {
@@ -29,7 +30,7 @@ impl TemplateFolder {
             good: BTreeMap::new(),
             templates: Arc::new(Templates::built_in()),
             problems: Vec::new(),
-            read_once: false,
+            read: None,
         }
     }
 
@@ -75,8 +76,14 @@ impl TemplateFolder {
                 }
             }
         }
-        let overrides: Vec<(String, String)> = sources.clone().into_iter().collect();
-        let (_, broken) = Templates::new(&overrides);
+        // An unchanged folder keeps the same templates (and problems), so
+        // pages rendered with them are not rendered again: a rescan reads
+        // the folder each time.
+        if self.read.as_ref() == Some(&sources) {
+            return;
+        }
+        self.read = Some(sources.clone());
+        let (mut templates, broken) = Templates::new(&overrides(&sources));
         for problem in &broken {
             let kept = if self.good.contains_key(&problem.name) {
                 "its last good version is used until it is fixed"
@@ -89,17 +96,12 @@ impl TemplateFolder {
                 None => sources.remove(&problem.name),
             };
         }
-        self.problems = problems;
-        // Unchanged sources keep the same templates, so pages rendered with
-        // them are not rendered again (a rescan reads the folder each time).
-        if sources == self.good && self.read_once {
-            return;
+        if !broken.is_empty() {
+            templates = Templates::new(&overrides(&sources)).0;
         }
-        let overrides: Vec<(String, String)> = sources.clone().into_iter().collect();
-        let (templates, _) = Templates::new(&overrides);
+        self.problems = problems;
         self.good = sources;
         self.templates = Arc::new(templates);
-        self.read_once = true;
     }
 
     /// A template that failed while rendering a page.
@@ -111,4 +113,8 @@ impl TemplateFolder {
         Diagnostic::error(self.dir.join(&problem.name), format!("{}; {consequence}", problem.message))
             .at(problem.line, None)
     }
+}
+
+fn overrides(sources: &BTreeMap<String, String>) -> Vec<(String, String)> {
+    sources.iter().map(|(name, source)| (name.clone(), source.clone())).collect()
 }

@@ -165,7 +165,7 @@ pub fn render_all(
         let changes_at = entry.next_scheduled(now);
         let mut published: Vec<&Arc<Episode>> =
             entry.episodes.iter().filter(|e| e.is_published(now)).collect();
-        sort_newest_first(&mut published);
+        published.sort_by_key(|e| newest_first(e));
         everything.extend(published.iter().map(|e| item(e, series)));
         let split = history::split(&published, limit, &series.home);
         let feed = Feed {
@@ -176,7 +176,7 @@ pub fn render_all(
         feeds.push(Placed { feed, dir: format!("{}/", series.slug), changes_at });
         series_parts.push((series, published, split, changes_at));
     }
-    sort_items_newest_first(&mut everything);
+    everything.sort_by_key(|i| newest_first(i.episode));
     let complete = everything.len() <= limit;
     everything.truncate(limit);
     let site_changes_at = catalog.next_scheduled(now);
@@ -266,14 +266,8 @@ fn item<'a>(episode: &'a Episode, series: &'a Series) -> Item<'a> {
 
 /// Newest first; ties (two episodes at the same instant) by permalink, so
 /// the order never depends on how files were listed.
-fn sort_newest_first(episodes: &mut [&Arc<Episode>]) {
-    episodes.sort_by_key(|e| (Reverse(e.meta.published.timestamp), Reverse(e.permalink.as_str())));
-}
-
-fn sort_items_newest_first(items: &mut [Item<'_>]) {
-    items.sort_by_key(|i| {
-        (Reverse(i.episode.meta.published.timestamp), Reverse(i.episode.permalink.as_str()))
-    });
+fn newest_first(episode: &Episode) -> impl Ord + '_ {
+    (Reverse(episode.meta.published.timestamp), Reverse(episode.permalink.as_str()))
 }
 
 /// The three feed formats.
