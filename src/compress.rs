@@ -94,7 +94,11 @@ impl Effort {
 /// compressed already.
 pub fn is_compressible(output: &Output) -> bool {
     match output.kind {
-        OutputKind::Rss | OutputKind::Atom | OutputKind::JsonFeed | OutputKind::Page => true,
+        OutputKind::Rss
+        | OutputKind::Atom
+        | OutputKind::JsonFeed
+        | OutputKind::Page
+        | OutputKind::Listing => true,
         OutputKind::Asset => {
             let mime = mime_guess::from_path(&output.path).first_or_octet_stream();
             mime.type_() == mime_guess::mime::TEXT

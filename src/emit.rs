@@ -16,7 +16,7 @@
 //! restart does not compress again.
 
 use crate::compress::{self, Effort, Encoded, Encoding};
-use crate::render::{Output, OutputKind};
+use crate::render::{Output, OutputKind, listing};
 use bytes::Bytes;
 use rayon::prelude::*;
 use std::collections::BTreeSet;
@@ -176,7 +176,7 @@ pub fn emit(out: &Path, encoded: &[Encoded], note: Option<&str>) -> Result<EmitR
     // an asset or an episode page that is not there yet.
     changed.sort_by_key(|file| match file.kind {
         OutputKind::Asset => 0,
-        OutputKind::Page => 1,
+        OutputKind::Page | OutputKind::Listing => 1,
         OutputKind::Rss | OutputKind::Atom | OutputKind::JsonFeed => 2,
     });
     let mut touched_dirs = BTreeSet::new();
@@ -342,6 +342,9 @@ fn kind_of(path: &str) -> OutputKind {
         Some("atom.xml") if feed_folder => OutputKind::Atom,
         Some("feed.json") if feed_folder => OutputKind::JsonFeed,
         Some("index.html") if page_folder => OutputKind::Page,
+        Some(listing::SUBSCRIPTIONS | listing::SITEMAP | listing::ROBOTS) if parts.len() == 1 => {
+            OutputKind::Listing
+        }
         _ => OutputKind::Asset,
     }
 }

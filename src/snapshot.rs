@@ -215,7 +215,7 @@ fn content_type(kind: OutputKind, path: &str) -> HeaderValue {
         OutputKind::Atom => "application/atom+xml; charset=utf-8".to_owned(),
         OutputKind::JsonFeed => "application/feed+json; charset=utf-8".to_owned(),
         OutputKind::Page => "text/html; charset=utf-8".to_owned(),
-        OutputKind::Asset => {
+        OutputKind::Asset | OutputKind::Listing => {
             let mime = mime_guess::from_path(path).first_or_octet_stream();
             let is_text = mime.type_() == mime_guess::mime::TEXT || mime.suffix().is_some();
             if is_text && mime.get_param("charset").is_none() {

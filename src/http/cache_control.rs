@@ -11,10 +11,7 @@
 use hyper::header::HeaderValue;
 use jiff::Timestamp;
 
-/// How long caches may keep a full RFC 5005 archive block: a day. Not
-/// `immutable`: an old episode can still be corrected, and caches must be
-/// able to revalidate then.
-pub const ARCHIVE_MAX_AGE: u32 = 86_400;
+pub use crate::render::history::ARCHIVE_MAX_AGE;
 /// How long a cache may serve stale content while it revalidates.
 const STALE_WHILE_REVALIDATE: u32 = 60;
 /// How long a cache may serve stale content while the origin fails.

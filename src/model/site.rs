@@ -2,6 +2,7 @@
 
 use super::Author;
 use super::fields::{FieldReader, nearest};
+use super::links::{LinkTargets, resolve};
 use crate::content::front_matter::{self, Document, Format};
 use crate::diagnostic::Diagnostic;
 use jiff::tz::TimeZone;
@@ -22,6 +23,21 @@ pub struct Site {
     pub cache_max_age: u32,
     /// A WebSub hub told of every changed feed, and named in each.
     pub websub_hub: Option<Url>,
+    /// The site's square icon (Atom `icon`, JSON Feed `favicon`, pages'
+    /// `rel=icon`, `/favicon.ico`).
+    pub icon: Option<Icon>,
+}
+
+/// A square picture in the content folder that stands for the site in
+/// readers' lists and browser tabs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Icon {
+    /// Absolute, under base_url.
+    pub url: String,
+    /// Its path in the content folder (`icon.png`), published as it is.
+    pub asset: String,
+    /// The line of site.toml that names it, for problems found in the file.
+    pub line: Option<u32>,
 }
 
 const KEYS: &[&str] = &[
@@ -34,6 +50,7 @@ const KEYS: &[&str] = &[
     "author",
     "cache_max_age",
     "websub_hub",
+    "icon",
 ];
 
 /// Five minutes: aggregators poll about that often anyway.
@@ -42,7 +59,7 @@ pub const DEFAULT_CACHE_MAX_AGE: u32 = 300;
 /// Reads site.toml. Always returns a `Site` (with stand-ins where values are
 /// wrong) so that the episodes can still be checked in the same run; the
 /// diagnostics say whether it may be published.
-pub fn parse(path: &Path, text: &str) -> (Site, Vec<Diagnostic>) {
+pub fn parse(path: &Path, text: &str, targets: &LinkTargets) -> (Site, Vec<Diagnostic>) {
     let doc = config_document(text);
     let fields = match front_matter::parse(&doc) {
         Ok(fields) => fields,
@@ -80,9 +97,11 @@ pub fn parse(path: &Path, text: &str) -> (Site, Vec<Diagnostic>) {
             None
         }
     });
+    let base_url = base_url.unwrap_or_else(|| fallback().base_url);
+    let icon = read_icon(&mut reader, &base_url, targets);
     let site = Site {
         title: title.unwrap_or_default(),
-        base_url: base_url.unwrap_or_else(|| fallback().base_url),
+        base_url,
         description,
         language,
         timezone,
@@ -90,6 +109,7 @@ pub fn parse(path: &Path, text: &str) -> (Site, Vec<Diagnostic>) {
         author,
         cache_max_age,
         websub_hub,
+        icon,
     };
     (site, reader.problems)
 }
@@ -113,6 +133,27 @@ pub fn fallback() -> Site {
         author: None,
         cache_max_age: DEFAULT_CACHE_MAX_AGE,
         websub_hub: None,
+        icon: None,
+    }
+}
+
+/// `icon`: a file in the content folder, since it is also published as
+/// `/favicon.ico`. A missing one is left out with a warning, like a cover.
+fn read_icon(reader: &mut FieldReader<'_>, base_url: &Url, targets: &LinkTargets) -> Option<Icon> {
+    let text = reader.text("icon").filter(|s| !s.trim().is_empty())?;
+    let resolved = resolve(&text, base_url, base_url, base_url, targets);
+    let line = reader.line("icon");
+    match resolved.asset {
+        Some(asset) => Some(Icon { url: resolved.url, asset, line }),
+        None => {
+            reader.warn(
+                "icon",
+                format!(
+                    "icon `{text}` is not a file in the content folder (write a path such as \"icon.png\", relative to site.toml); the site has no icon"
+                ),
+            );
+            None
+        }
     }
 }
 

@@ -63,6 +63,7 @@ impl Assets {
         diagnostics: &mut Vec<Diagnostic>,
     ) -> Vec<Output> {
         let mut wanted = BTreeSet::new();
+        wanted.extend(catalog.site.icon.as_ref().map(|icon| icon.asset.clone()));
         for entry in &catalog.series {
             wanted.extend(entry.series.image.as_ref().and_then(|cover| cover.asset.clone()));
             for episode in entry.published(now) {

@@ -66,7 +66,7 @@ impl Config {
         targets: &LinkTargets,
         diagnostics: &mut Vec<Diagnostic>,
     ) -> ConfigChanges {
-        let site = self.update_site(content, dirs.is_empty(), diagnostics);
+        let site = self.update_site(content, dirs.is_empty(), targets, diagnostics);
         let Some((site_in_use, _)) = self.site() else {
             return ConfigChanges { site, series: BTreeSet::new() };
         };
@@ -105,12 +105,18 @@ impl Config {
     }
 
     /// Returns whether the site settings in use changed.
-    fn update_site(&mut self, content: &Path, no_series: bool, diagnostics: &mut Vec<Diagnostic>) -> bool {
+    fn update_site(
+        &mut self,
+        content: &Path,
+        no_series: bool,
+        targets: &LinkTargets,
+        diagnostics: &mut Vec<Diagnostic>,
+    ) -> bool {
         let path = content.join("site.toml");
         let mut problems = Vec::new();
         let parsed = if path.is_file() {
             read_text(&path, None, &mut problems).map(|text| {
-                let (site, more) = site::parse(&path, &text);
+                let (site, more) = site::parse(&path, &text, targets);
                 problems.extend(more);
                 site
             })

@@ -1,9 +1,14 @@
 //! [`Feed`] → Atom 1.0 (RFC 4287), written by `atom_syndication`. Content is
 //! always `type="html"` (escaped text): the crate writes `xhtml` raw, which
 //! would let one bad tag in an episode break the whole feed.
+//!
+//! Titles and summaries are plain text (`type="text"`), except when they
+//! hold `<` or `&`: some readers show `type="text"` as HTML, so such text is
+//! written as the HTML that shows it literally (`type="html"`), and every
+//! reader shows the same characters.
 
 use super::history::NAMESPACE;
-use super::{ATOM, Feed, GENERATOR, GENERATOR_URI, VERSION, join};
+use super::{ATOM, Feed, GENERATOR, VERSION, join};
 use crate::model::{Author, Instant};
 use atom_syndication::extension::Extension;
 use atom_syndication::{Category, Content, Entry, FixedDateTime, Generator, Link, Person, Text};
@@ -17,7 +22,7 @@ pub fn render(feed: &Feed<'_>) -> Vec<u8> {
         .into_iter()
         .map(|(rel, folder)| link(&join(folder, ATOM), rel, Some("application/atom+xml")));
     let mut atom = atom_syndication::Feed {
-        title: Text::plain(feed.title),
+        title: text(feed.title),
         id: feed.home.to_string(),
         updated: chrono_time(feed.updated()),
         // RFC 4287 §4.1.1: a feed without authors on every entry needs one
@@ -28,9 +33,10 @@ pub fn render(feed: &Feed<'_>) -> Vec<u8> {
         categories: feed.categories.iter().map(|c| category(c)).collect(),
         generator: Some(Generator {
             value: GENERATOR.to_owned(),
-            uri: Some(GENERATOR_URI.to_owned()),
+            uri: None,
             version: Some(VERSION.to_owned()),
         }),
+        icon: feed.icon.map(str::to_owned),
         logo: feed.image.clone(),
         links: [
             Some(link(feed.home.as_str(), "alternate", Some("text/html"))),
@@ -41,7 +47,7 @@ pub fn render(feed: &Feed<'_>) -> Vec<u8> {
         .flatten()
         .chain(history)
         .collect(),
-        subtitle: Some(feed.description).filter(|d| !d.is_empty()).map(Text::plain),
+        subtitle: Some(feed.description).filter(|d| !d.is_empty()).map(text),
         entries: feed.items.iter().map(entry).collect(),
         lang: Some(feed.language.to_owned()),
         ..atom_syndication::Feed::default()
@@ -57,20 +63,31 @@ pub fn render(feed: &Feed<'_>) -> Vec<u8> {
 fn entry(item: &super::Item<'_>) -> Entry {
     let episode = item.episode;
     Entry {
-        title: Text::plain(episode.title.as_str()),
+        title: text(&episode.title),
         id: episode.id.clone(),
         updated: chrono_time(episode.meta.updated),
         published: Some(chrono_time(episode.meta.published)),
         authors: item.author.map(person).into_iter().collect(),
         categories: episode.meta.tags.iter().map(|c| category(c)).collect(),
         links: vec![link(episode.permalink.as_str(), "alternate", Some("text/html"))],
-        summary: Some(Text::plain(episode.summary.as_str())),
+        summary: Some(text(&episode.summary)),
         content: Some(Content {
             value: Some(episode.content_html.clone()),
             content_type: Some("html".to_owned()),
             ..Content::default()
         }),
         ..Entry::default()
+    }
+}
+
+/// Plain text as an Atom text construct that every reader shows literally.
+fn text(plain: &str) -> Text {
+    if plain.contains(['<', '&']) {
+        let mut html = String::with_capacity(plain.len() + 16);
+        pulldown_cmark_escape::escape_html(&mut html, plain).expect("writing to a String cannot fail");
+        Text::html(html)
+    } else {
+        Text::plain(plain)
     }
 }
 

@@ -13,11 +13,16 @@
 
 use super::memo::{Inputs, Memo};
 use super::{Archive, Feed, Output, render_formats, series_feed};
-use crate::model::{Episode, Series};
+use crate::model::{Episode, Series, Site};
 use rayon::prelude::*;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use url::Url;
+
+/// How long caches may keep a full archive block: a day. Not `immutable`:
+/// an old episode can still be corrected, and caches must be able to
+/// revalidate then.
+pub const ARCHIVE_MAX_AGE: u32 = 86_400;
 
 /// The RFC 5005 namespace, for `fh:complete` and `fh:archive`.
 pub const NAMESPACE: &str = "http://purl.org/syndication/history/1.0";
@@ -134,7 +139,7 @@ pub fn split<'e>(published: &[&'e Arc<Episode>], limit: usize, home: &Url) -> Sp
 
 /// Every archive document of `series`, taken from `memo` when its episodes
 /// and links are as they were.
-pub fn render_archives(series: &Series, split: &Split<'_>, memo: &mut Memo) -> Vec<Output> {
+pub fn render_archives(site: &Site, series: &Series, split: &Split<'_>, memo: &mut Memo) -> Vec<Output> {
     let mut outputs = Vec::new();
     let mut missing = Vec::new();
     for block in &split.blocks {
@@ -153,10 +158,16 @@ pub fn render_archives(series: &Series, split: &Split<'_>, memo: &mut Memo) -> V
                 }
                 _ => series.home.clone(),
             };
+            let base = series_feed(site, series, None, folder);
+            let max_age = match block.archive {
+                Archive::Closed => base.max_age.max(ARCHIVE_MAX_AGE),
+                Archive::Open => base.max_age,
+            };
             let feed = Feed {
                 history: block.history.clone(),
                 items: block.episodes.iter().map(|e| super::item(e, series)).collect(),
-                ..series_feed(series, None, folder)
+                max_age,
+                ..base
             };
             let dir = format!("{}/{}", series.slug, block.dir);
             (block.dir.clone(), inputs, render_formats(&feed, &dir, None, Some(block.archive)).to_vec())

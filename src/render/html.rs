@@ -13,9 +13,10 @@
 //! rendered from Markdown, goes in as it is. What templates see is in
 //! `views`.
 
+use super::listing::SUBSCRIPTIONS;
 use super::memo::{Inputs, Memo};
 use super::views::{
-    DateView, EpisodeLink, EpisodeView, PageMeta, SeriesView, SiteView, author, feed_links, words,
+    DateView, EpisodeLink, EpisodeView, LinkView, PageMeta, SeriesView, SiteView, author, feed_links, words,
 };
 use super::{Output, OutputKind};
 use crate::model::{Catalog, Episode, Series, Site};
@@ -147,6 +148,7 @@ pub fn render_index(
         image: catalog.series.iter().find_map(|e| e.series.image.as_ref()).map(|c| c.url.as_str()),
         lang: &site.language,
         feeds: feed_links(&site.title, &site.base_url),
+        opml: Some(LinkView::of(&site.base_url, SUBSCRIPTIONS)),
     };
     let ctx = context! {
         page => Value::from_serialize(&page),
@@ -185,6 +187,7 @@ pub fn render_series_pages(
         image: series.image.as_ref().map(|c| c.url.as_str()),
         lang: &series.language,
         feeds: feeds(),
+        opml: None,
     };
     let episodes: Vec<EpisodeLink<'_>> =
         reading.iter().map(|e| EpisodeLink::of(e, &series.timezone)).collect();
@@ -255,6 +258,7 @@ fn render_episode(
         image: episode.image.as_deref().or(series.image.as_ref().map(|c| c.url.as_str())),
         lang: &series.language,
         feeds: feed_links(&series.title, &series.home),
+        opml: None,
     };
     let view = EpisodeView {
         number: episode.meta.number,

@@ -13,8 +13,12 @@ struct JsonFeed<'a> {
     feed_url: String,
     #[serde(skip_serializing_if = "str::is_empty")]
     description: &'a str,
+    /// Large: the cover, or the site's icon.
     #[serde(skip_serializing_if = "Option::is_none")]
     icon: Option<&'a str>,
+    /// Small and square: the site's icon.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    favicon: Option<&'a str>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     authors: Vec<JsonAuthor<'a>>,
     language: &'a str,
@@ -65,7 +69,8 @@ pub fn render(feed: &Feed<'_>) -> Vec<u8> {
         home_page_url: feed.home.as_str(),
         feed_url: feed.self_url(JSON),
         description: feed.description,
-        icon: feed.image.as_deref(),
+        icon: feed.image.as_deref().or(feed.icon),
+        favicon: feed.icon,
         authors: feed.author.map(author).into_iter().collect(),
         language: feed.language,
         hubs: feed.hub.map(|hub| JsonHub { kind: "WebSub", url: hub.as_str() }).into_iter().collect(),

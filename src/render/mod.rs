@@ -9,16 +9,18 @@
 //! for people.
 
 pub mod atom;
+pub mod favicon;
 pub mod history;
 pub mod html;
 pub mod json;
+pub mod listing;
 mod memo;
 pub mod rss;
 mod views;
 
 pub use memo::Memo;
 
-use crate::model::{Author, Catalog, Episode, Instant, Series};
+use crate::model::{Author, Catalog, Episode, Instant, Series, Site};
 use bytes::Bytes;
 use history::History;
 use html::Templates;
@@ -36,6 +38,9 @@ pub enum OutputKind {
     JsonFeed,
     /// A page for people (`index.html`).
     Page,
+    /// A list of the site's addresses for machines: OPML, sitemap,
+    /// robots.txt (typed by its file name).
+    Listing,
     Asset,
 }
 
@@ -83,9 +88,9 @@ impl Output {
     }
 }
 
-/// The generator named in every feed.
+/// The generator named in every feed (with no `uri`: the project has no
+/// home of its own to point at yet).
 pub const GENERATOR: &str = "episodic";
-pub const GENERATOR_URI: &str = "https://github.com/episodic/episodic";
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// One feed document, whatever its format.
@@ -100,7 +105,14 @@ pub struct Feed<'a> {
     pub language: &'a str,
     pub author: Option<&'a Author>,
     pub categories: &'a [String],
+    /// The series' cover (Atom `logo`, RSS `image`, JSON Feed `icon`).
     pub image: Option<String>,
+    /// The site's square icon (Atom `icon`, JSON Feed `favicon`; where no
+    /// cover, also RSS `image` and JSON Feed `icon`).
+    pub icon: Option<&'a str>,
+    /// Seconds readers and caches may keep this document as a rule (its
+    /// usual `max-age`), which RSS also says as `ttl`.
+    pub max_age: u32,
     /// The WebSub hub readers may subscribe at (current feeds only).
     pub hub: Option<&'a Url>,
     /// Where this document sits among the feed's others (RFC 5005).
@@ -171,7 +183,7 @@ pub fn render_all(
         let feed = Feed {
             history: split.history.clone(),
             items: split.current.iter().map(|e| item(e, series)).collect(),
-            ..series_feed(series, site.websub_hub.as_ref(), series.home.clone())
+            ..series_feed(site, series, site.websub_hub.as_ref(), series.home.clone())
         };
         feeds.push(Placed { feed, dir: format!("{}/", series.slug), changes_at });
         series_parts.push((series, published, split, changes_at));
@@ -189,6 +201,8 @@ pub fn render_all(
         author: site.author.as_ref(),
         categories: &[],
         image: None,
+        icon: site.icon.as_ref().map(|icon| icon.url.as_str()),
+        max_age: site.cache_max_age,
         hub: site.websub_hub.as_ref(),
         history: if complete { History::Complete } else { History::Partial },
         items: everything,
@@ -210,7 +224,7 @@ pub fn render_all(
             let mut outputs = Vec::new();
             let mut problems = Vec::new();
             for (series, published, split, changes_at) in &series_parts {
-                outputs.extend(history::render_archives(series, split, memo));
+                outputs.extend(history::render_archives(site, series, split, memo));
                 let (pages, page_problems) =
                     html::render_series_pages(site, series, published, *changes_at, templates, memo);
                 outputs.extend(pages);
@@ -219,6 +233,7 @@ pub fn render_all(
             let (index, index_problem) = html::render_index(catalog, now, site_changes_at, templates);
             let (style, style_problem) = html::render_stylesheet(site, templates);
             outputs.extend([index, style]);
+            outputs.extend(listing::render_listings(catalog, now));
             problems.extend(index_problem.into_iter().chain(style_problem));
             (outputs, problems)
         },
@@ -244,7 +259,7 @@ pub struct Rendered {
 }
 
 /// A series' feed settings, with no items yet.
-fn series_feed<'a>(series: &'a Series, hub: Option<&'a Url>, folder: Url) -> Feed<'a> {
+fn series_feed<'a>(site: &'a Site, series: &'a Series, hub: Option<&'a Url>, folder: Url) -> Feed<'a> {
     Feed {
         title: &series.title,
         description: &series.description,
@@ -254,6 +269,8 @@ fn series_feed<'a>(series: &'a Series, hub: Option<&'a Url>, folder: Url) -> Fee
         author: series.author.as_ref(),
         categories: &series.tags,
         image: series.image.as_ref().map(|cover| cover.url.clone()),
+        icon: site.icon.as_ref().map(|icon| icon.url.as_str()),
+        max_age: site.cache_max_age,
         hub,
         history: History::Complete,
         items: Vec::new(),

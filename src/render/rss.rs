@@ -1,6 +1,13 @@
 //! [`Feed`] → RSS 2.0, written by the `rss` crate (which escapes text and
-//! splits `]]>` inside CDATA). Names go to `dc:creator`: RSS `author` is an
-//! e-mail address by the spec, and readers show garbage otherwise.
+//! splits `]]>` inside CDATA).
+//!
+//! Each person is named once per element (the W3C validator's
+//! `DuplicateSemantics`): RSS `author`/`managingEditor` is an e-mail address
+//! by the spec, so it is used, as `email (Name)`, when there is one, and
+//! `dc:creator` with the name otherwise. An item's `description` is read as
+//! HTML by every reader, so the plain-text summary is escaped as HTML first.
+//! `&`, `<` and `>` are written as hexadecimal character references (the
+//! RSS Profile's advice, which the validator checks), see [`hex_references`].
 
 use super::history::NAMESPACE;
 use super::{Feed, GENERATOR, RSS, VERSION, join};
@@ -18,6 +25,7 @@ pub fn render(feed: &Feed<'_>) -> Vec<u8> {
         description: feed.description.to_owned(),
         language: Some(feed.language.to_owned()),
         managing_editor: feed.author.and_then(mailbox),
+        ttl: Some(ttl_minutes(feed.max_age).to_string()),
         generator: Some(format!("{GENERATOR} {VERSION}")),
         categories: feed.categories.iter().map(|c| category(c)).collect(),
         pub_date: feed.items.first().map(|item| item.episode.meta.published.rfc2822()),
@@ -26,8 +34,8 @@ pub fn render(feed: &Feed<'_>) -> Vec<u8> {
         last_build_date: feed.items.first().map(|_| feed.updated().rfc2822()),
         ..Channel::default()
     };
-    channel.image = feed.image.as_ref().map(|url| Image {
-        url: url.clone(),
+    channel.image = feed.image.as_deref().or(feed.icon).map(|url| Image {
+        url: url.to_owned(),
         title: feed.title.to_owned(),
         link: feed.home.to_string(),
         ..Image::default()
@@ -57,10 +65,39 @@ pub fn render(feed: &Feed<'_>) -> Vec<u8> {
         let element = Extension { name: format!("fh:{marker}"), ..Extension::default() };
         channel.extensions.insert("fh".to_owned(), BTreeMap::from([(marker.to_owned(), vec![element])]));
     }
-    channel.dublin_core_ext =
-        feed.author.map(|a| DublinCoreExtension { creators: vec![a.name.clone()], ..Default::default() });
+    channel.dublin_core_ext = feed.author.and_then(creator);
     channel.items = feed.items.iter().map(|item| render_item(item)).collect();
-    channel.write_to(Vec::new()).expect("writing XML to a Vec cannot fail")
+    hex_references(&channel.write_to(Vec::new()).expect("writing XML to a Vec cannot fail"))
+}
+
+/// The writer's `&amp;`, `&lt;` and `&gt;` as `&#x26;`, `&#x3C;` and
+/// `&#x3E;`: the RSS Profile asks for these in plain text, because some
+/// readers mishandle the named forms. Every occurrence in the document can
+/// be replaced, not only in text: to an XML parser both forms are the same
+/// character, and inside CDATA (descriptions, `content:encoded`) the text is
+/// HTML, where they are the same character too. (Only inside a raw
+/// `<script>` or `<style>` would the difference show, and readers drop
+/// those.)
+fn hex_references(xml: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(xml.len() + xml.len() / 32);
+    let mut rest = xml;
+    while let Some(at) = rest.iter().position(|&b| b == b'&') {
+        out.extend_from_slice(&rest[..at]);
+        rest = &rest[at..];
+        let (named, hex): (&[u8], &[u8]) = if rest.starts_with(b"&amp;") {
+            (b"&amp;", b"&#x26;")
+        } else if rest.starts_with(b"&lt;") {
+            (b"&lt;", b"&#x3C;")
+        } else if rest.starts_with(b"&gt;") {
+            (b"&gt;", b"&#x3E;")
+        } else {
+            (b"&", b"&")
+        };
+        out.extend_from_slice(hex);
+        rest = &rest[named.len()..];
+    }
+    out.extend_from_slice(rest);
+    out
 }
 
 fn render_item(item: &super::Item<'_>) -> Item {
@@ -68,15 +105,13 @@ fn render_item(item: &super::Item<'_>) -> Item {
     Item {
         title: Some(episode.title.clone()),
         link: Some(episode.permalink.to_string()),
-        description: Some(episode.summary.clone()),
+        description: Some(html_escaped(&episode.summary)),
         author: item.author.and_then(mailbox),
         categories: episode.meta.tags.iter().map(|c| category(c)).collect(),
         guid: Some(Guid { value: episode.id.clone(), permalink: episode.id_is_permalink() }),
         pub_date: Some(episode.meta.published.rfc2822()),
         content: Some(episode.content_html.clone()),
-        dublin_core_ext: item
-            .author
-            .map(|a| DublinCoreExtension { creators: vec![a.name.clone()], ..Default::default() }),
+        dublin_core_ext: item.author.and_then(creator),
         ..Item::default()
     }
 }
@@ -84,6 +119,29 @@ fn render_item(item: &super::Item<'_>) -> Item {
 /// `writer@example.com (Name)`, the RSS 2.0 form, only when there is an e-mail.
 fn mailbox(author: &Author) -> Option<String> {
     author.email.as_ref().map(|email| format!("{email} ({})", author.name))
+}
+
+/// `dc:creator`, for a person with no e-mail to put in `author`.
+fn creator(author: &Author) -> Option<DublinCoreExtension> {
+    author
+        .email
+        .is_none()
+        .then(|| DublinCoreExtension { creators: vec![author.name.clone()], ..Default::default() })
+}
+
+/// Plain text as the HTML that shows it literally: `1 < 2` stays `1 < 2`
+/// on screen instead of opening a tag.
+fn html_escaped(text: &str) -> String {
+    let mut html = String::with_capacity(text.len());
+    pulldown_cmark_escape::escape_html(&mut html, text).expect("writing to a String cannot fail");
+    html
+}
+
+/// RSS `ttl` (minutes) for a document served with `max-age` seconds, so
+/// that readers scheduling their next poll from `ttl` (Miniflux takes the
+/// largest of `ttl`, `max-age` and `Expires`) agree with Cache-Control.
+fn ttl_minutes(max_age: u32) -> u32 {
+    max_age.div_ceil(60).max(1)
 }
 
 fn category(name: &str) -> Category {

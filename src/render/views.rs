@@ -26,6 +26,7 @@ pub(super) struct Words {
     pub(super) cover: &'static str,
     pub(super) episode_nav: &'static str,
     pub(super) all_episodes: &'static str,
+    pub(super) opml_help: &'static str,
 }
 
 const ENGLISH: Words = Words {
@@ -42,6 +43,7 @@ const ENGLISH: Words = Words {
     cover: "cover",
     episode_nav: "Episodes",
     all_episodes: "All episodes",
+    opml_help: "Or subscribe to every series at once: import this list into your reader:",
 };
 
 const KOREAN: Words = Words {
@@ -58,6 +60,7 @@ const KOREAN: Words = Words {
     cover: "표지",
     episode_nav: "회차 이동",
     all_episodes: "전체 회차",
+    opml_help: "모든 연재를 한 번에 구독하려면 이 목록을 리더에서 가져오세요:",
 };
 
 pub(super) fn words(language: &str) -> &'static Words {
@@ -75,6 +78,24 @@ pub(super) struct PageMeta<'a> {
     pub(super) image: Option<&'a str>,
     pub(super) lang: &'a str,
     pub(super) feeds: Vec<FeedLink>,
+    /// The OPML list of every series' feed (on the site's index page).
+    pub(super) opml: Option<LinkView>,
+}
+
+/// An address both ways: absolute, and as a path that works wherever the
+/// page is served from (a local preview included).
+#[derive(Serialize)]
+pub(super) struct LinkView {
+    pub(super) url: String,
+    pub(super) path: String,
+}
+
+impl LinkView {
+    pub(super) fn of(folder: &Url, name: &str) -> Self {
+        let url = join(folder, name);
+        let path = same_origin_path(&url, folder).to_owned();
+        LinkView { url, path }
+    }
 }
 
 #[derive(Serialize)]
@@ -111,6 +132,16 @@ pub(super) struct SiteView<'a> {
     pub(super) description: &'a str,
     pub(super) url: &'a str,
     pub(super) path: &'a str,
+    pub(super) icon: Option<IconView<'a>>,
+}
+
+/// The site's icon, for `<link rel="icon">`.
+#[derive(Serialize)]
+pub(super) struct IconView<'a> {
+    pub(super) url: &'a str,
+    pub(super) path: &'a str,
+    #[serde(rename = "type")]
+    pub(super) media_type: String,
 }
 
 impl<'a> SiteView<'a> {
@@ -120,6 +151,11 @@ impl<'a> SiteView<'a> {
             description: &site.description,
             url: site.base_url.as_str(),
             path: site.base_url.path(),
+            icon: site.icon.as_ref().map(|icon| IconView {
+                url: &icon.url,
+                path: same_origin_path(&icon.url, &site.base_url),
+                media_type: mime_guess::from_path(&icon.asset).first_or_octet_stream().to_string(),
+            }),
         }
     }
 }

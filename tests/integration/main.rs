@@ -11,6 +11,8 @@ mod browser;
 mod caching;
 mod connections;
 mod feeds;
+mod interop;
+mod listings;
 mod output;
 mod pages;
 mod running;

@@ -139,8 +139,11 @@ fn stale_outputs_are_removed_and_foreign_files_kept() {
             "atom.xml",
             "feed.json",
             "index.html",
+            "robots.txt",
             "rss.xml",
-            "style.css"
+            "sitemap.xml",
+            "style.css",
+            "subscriptions.opml"
         ]
     );
     assert!(!f.out_files().iter().any(|p| p.starts_with("b/")), "{:?}", f.out_files());

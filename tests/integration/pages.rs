@@ -101,8 +101,15 @@ fn series_and_episode_pages_name_their_feeds_and_list_what_is_published() {
     assert_eq!(all(&index, "ul.series a strong", "text"), ["Serial"]);
     assert_eq!(
         all(&index, "link[rel=alternate]", "href"),
-        ["https://example.com/rss.xml", "https://example.com/atom.xml", "https://example.com/feed.json"]
+        [
+            "https://example.com/rss.xml",
+            "https://example.com/atom.xml",
+            "https://example.com/feed.json",
+            "https://example.com/subscriptions.opml"
+        ]
     );
+    assert_eq!(one(&index, "link[type='text/x-opml']", "title"), "Test site (OPML)");
+    assert_eq!(one(&index, "a[type='text/x-opml']", "href"), "/subscriptions.opml");
 
     // Every item link of every feed is a page.
     for feed in ["/s/rss.xml", "/s/atom.xml", "/s/feed.json", "/rss.xml"] {

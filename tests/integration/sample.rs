@@ -55,7 +55,9 @@ fn the_sample_content_is_clean_and_publishes_what_it_should() {
     assert_eq!(titles[1], "10화. 어디서부터 잘못된걸까");
     assert_eq!(feed.entries[1].id, "https://example.com/night-shift/10/");
     assert_eq!(feed.entries[1].published.unwrap().to_rfc3339(), "2026-11-09T01:00:00+00:00");
-    for path in walk(&feeds).iter().filter(|p| p.extension().is_some_and(|e| e == "xml" || e == "json")) {
+    let is_feed =
+        |p: &Path| p.file_name().is_some_and(|n| n == "rss.xml" || n == "atom.xml" || n == "feed.json");
+    for path in walk(&feeds).iter().filter(|p| is_feed(p)) {
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
         let feed = parse_feed(&name, &std::fs::read(path).unwrap());
         assert!(!feed.entries.is_empty(), "{}", path.display());

@@ -92,8 +92,12 @@ impl Fixture {
         let run = self.build();
         assert!(run.success, "build failed:\n{}", run.stderr);
         for path in self.out_files() {
-            if path.ends_with(".xml") || path.ends_with(".json") {
+            if ["rss.xml", "atom.xml", "feed.json"].iter().any(|name| path.ends_with(name)) {
                 parse_feed(&path, &self.read_out(&path));
+            } else if path.ends_with(".xml") || path.ends_with(".opml") {
+                let text = self.out_text(&path);
+                roxmltree::Document::parse(&text)
+                    .unwrap_or_else(|e| panic!("{path} is not well-formed XML: {e}"));
             }
         }
     }
@@ -177,4 +181,24 @@ pub fn episode(title: &str, date: &str, extra: &str, body: &str) -> String {
 /// Entry titles of a feed, in order.
 pub fn titles(feed: &feed_rs::model::Feed) -> Vec<String> {
     feed.entries.iter().map(|e| e.title.as_ref().map(|t| t.content.clone()).unwrap_or_default()).collect()
+}
+
+/// What a reader shows for a text construct: HTML (an RSS description, an
+/// Atom `type="html"` text) decoded by a real HTML parser, plain text as it is.
+pub fn shown_text(text: &feed_rs::model::Text) -> String {
+    if text.content_type.essence().to_string() == "text/html" {
+        scraper::Html::parse_fragment(&text.content).root_element().text().collect()
+    } else {
+        text.content.clone()
+    }
+}
+
+/// The start of a PNG of `width`×`height` (all a build reads of a picture).
+pub fn png(width: u32, height: u32) -> Vec<u8> {
+    let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR".to_vec();
+    png.extend_from_slice(&width.to_be_bytes());
+    png.extend_from_slice(&height.to_be_bytes());
+    png.extend_from_slice(&[8, 6, 0, 0, 0, 0, 0, 0, 0]);
+    png.extend_from_slice(b"rest of the picture");
+    png
 }
