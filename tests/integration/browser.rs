@@ -15,19 +15,6 @@ fn chromium() -> Option<PathBuf> {
     ["/usr/bin/chromium", "/usr/bin/chromium-browser"].into_iter().map(PathBuf::from).find(|p| p.exists())
 }
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let path = entry.unwrap().path();
-        let target = to.join(path.file_name().unwrap());
-        if path.is_dir() {
-            copy_dir(&path, &target);
-        } else {
-            std::fs::copy(&path, &target).unwrap();
-        }
-    }
-}
-
 /// Runs Chromium headless on `url` with `args`, killed after a minute.
 fn headless(browser: &Path, profile: &Path, args: &[&str], url: &str) -> Output {
     let mut child = Command::new(browser)
@@ -69,8 +56,7 @@ fn the_sample_series_page_renders_in_chromium_with_its_episodes_and_feeds() {
         eprintln!("skipped: no chromium (apt-get install chromium fonts-nanum)");
         return;
     };
-    let f = Fixture::empty();
-    copy_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("content"), &f.content());
+    let f = Fixture::copy_of("content");
     let server = Server::start(&f, "2026-11-25T00:00:00Z", &[]);
     let url = format!("http://{}/night-shift/", server.addr);
     let profile = tempfile::tempdir().unwrap();

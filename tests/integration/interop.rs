@@ -6,27 +6,11 @@
 
 use crate::server::Server;
 use crate::support::*;
-use std::path::Path;
 
 const HTML_LOOKING: &str = "Tom & Jerry <b>bold</b> 1 < 2";
 
 fn hostile() -> Fixture {
-    let f = Fixture::empty();
-    copy_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/hostile"), &f.content());
-    f
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let path = entry.unwrap().path();
-        let target = to.join(path.file_name().unwrap());
-        if path.is_dir() {
-            copy_dir(&path, &target)
-        } else {
-            std::fs::copy(&path, &target).map(|_| ()).unwrap()
-        }
-    }
+    Fixture::copy_of("tests/fixtures/hostile")
 }
 
 fn count(text: &str, needle: &str) -> usize {

@@ -36,6 +36,13 @@ impl Fixture {
         Fixture { dir }
     }
 
+    /// A copy of the repository's folder `dir` (`content`, a fixture) as content/.
+    pub fn copy_of(dir: &str) -> Self {
+        let fixture = Self::empty();
+        copy_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join(dir), &fixture.content());
+        fixture
+    }
+
     /// A content folder with the standard site.toml.
     pub fn new() -> Self {
         let fixture = Self::empty();
@@ -135,6 +142,19 @@ pub fn parse_feed(name: &str, bytes: &[u8]) -> feed_rs::model::Feed {
         roxmltree::Document::parse(text).unwrap_or_else(|e| panic!("{name} is not well-formed XML: {e}"));
     }
     feed_rs::parser::parse(bytes).unwrap_or_else(|e| panic!("feed-rs cannot read {name}: {e}"))
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("read_dir") {
+        let path = entry.expect("entry").path();
+        let target = to.join(path.file_name().expect("a name"));
+        if path.is_dir() {
+            copy_dir(&path, &target);
+        } else {
+            std::fs::copy(&path, &target).expect("copy");
+        }
+    }
 }
 
 fn collect(root: &Path, dir: &Path, files: &mut Vec<String>) {
