@@ -8,11 +8,14 @@ save), and polls the feed (Accept-Encoding: gzip, keep-alive) until a
 response carries the new title. The latency is from just before the write to
 the arrival of that response. Edits are GAP seconds apart.
 
-Then it measures the server's CPU time (utime + stime from /proc) over IDLE
-seconds with nothing changing, and its resident memory.
+Then it measures the server's CPU time (utime + stime from /proc) and how
+many times its threads woke (context switches, from /proc/PID/task/*/status)
+over IDLE seconds with nothing changing, and its resident memory.
 
 Environment: EPISODIC_BIN (default target/release/episodic), EPISODES
-(10000), EDITS (50), GAP (1), IDLE (30), BENCH_DIR (a temp dir otherwise).
+(10000), EDITS (50), GAP (1), IDLE (60), NOW (the server's clock at start;
+default 2200-01-01, when every generated episode is published), BENCH_DIR
+(a temp dir otherwise).
 """
 
 from __future__ import annotations
@@ -30,7 +33,8 @@ import time
 import zlib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-NOW = "2026-11-25T00:00:00Z"  # 1,404 of the generated episodes are published then
+# Episodes are weekly from 2000-01-03: by 2200 all of them are published.
+NOW = os.environ.get("NOW", "2200-01-01T00:00:00Z")
 FEED = "/bench/rss.xml"
 
 
@@ -56,6 +60,17 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / ticks  # utime + stime
 
 
+def wakeups(pid: int) -> int:
+    """Context switches of every thread of `pid` so far: each is a wake-up."""
+    total = 0
+    for task in os.listdir(f"/proc/{pid}/task"):
+        with open(f"/proc/{pid}/task/{task}/status") as f:
+            for line in f:
+                if line.startswith(("voluntary_ctxt_switches", "nonvoluntary_ctxt_switches")):
+                    total += int(line.split()[1])
+    return total
+
+
 def rss_mb(pid: int) -> float:
     with open(f"/proc/{pid}/status") as f:
         for line in f:
@@ -75,7 +90,7 @@ def main() -> None:
     episodes = int(os.environ.get("EPISODES", "10000"))
     edits = int(os.environ.get("EDITS", "50"))
     gap = float(os.environ.get("GAP", "1"))
-    idle = float(os.environ.get("IDLE", "30"))
+    idle = float(os.environ.get("IDLE", "60"))
     keep = os.environ.get("BENCH_DIR")
     work = keep or tempfile.mkdtemp(prefix="episodic-live-")
     os.makedirs(work, exist_ok=True)
@@ -141,20 +156,21 @@ def run(binary: str, episodes: int, edits: int, gap: float, idle: float, work: s
             time.sleep(gap)
 
         time.sleep(3)  # best compression and feeds/ after the last edit
-        before = cpu_seconds(server.pid)
+        before, woke_before = cpu_seconds(server.pid), wakeups(server.pid)
         t0 = time.perf_counter()
         time.sleep(idle)
         idle_cpu = (cpu_seconds(server.pid) - before) / (time.perf_counter() - t0) * 100
+        idle_wakeups = wakeups(server.pid) - woke_before
         memory = rss_mb(server.pid)
 
         print(f"episodes: {episodes} (feed of {len(numbers)}), edits: {edits}, {gap} s apart")
         print(f"save-to-served p50: {statistics.median(latencies):.1f} ms")
         print(f"save-to-served p99: {percentile(latencies, 99):.1f} ms")
         print(f"save-to-served min/max: {min(latencies):.1f} / {max(latencies):.1f} ms")
-        print(f"idle CPU over {idle:.0f} s: {idle_cpu:.3f}% of one core")
+        print(f"idle CPU over {idle:.0f} s: {idle_cpu:.3f}% of one core, {idle_wakeups} thread wake-up(s)")
         print(f"resident memory: {memory:.1f} MB")
-        goal = statistics.median(latencies) <= 100 and percentile(latencies, 99) <= 250 and idle_cpu < 1
-        print(f"goal (p50 <= 100 ms, p99 <= 250 ms, idle < 1%): {'met' if goal else 'NOT met'}")
+        goal = statistics.median(latencies) <= 100 and percentile(latencies, 99) <= 250 and idle_cpu < 0.1
+        print(f"goal (p50 <= 100 ms, p99 <= 250 ms, idle < 0.1%): {'met' if goal else 'NOT met'}")
     finally:
         server.send_signal(signal.SIGTERM)
         try:

@@ -29,9 +29,10 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime};
 use tracing::{error, info, warn};
 
-/// A burst (a `git checkout`, an rsync) is over once no event came for this
-/// long; it becomes one rebuild. Twice the watcher's tick, at which events
-/// are handed over in batches.
+/// A burst (an editor's save: a write and a rename within a millisecond; a
+/// `git checkout`, an rsync) is over once no event came for this long; it
+/// becomes one rebuild. The timer starts with the burst's first event, so
+/// nothing ticks between edits.
 const QUIET: Duration = Duration::from_millis(10);
 /// ... unless it goes on for longer than this, when what came so far is
 /// published and the rest follows.

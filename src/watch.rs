@@ -1,8 +1,12 @@
 //! The content folder's file events → [`Changes`] for the pipeline, sent to
 //! the live driver as [`Signal`]s.
 //!
-//! notify-debouncer-full folds each path's burst (an editor's write, chmod
-//! and rename) into one event. Event paths are only hints: the pipeline lists
+//! Each event is classified and handed to the live driver as it comes, from
+//! notify's own thread, which sleeps in the kernel until there is one: no
+//! timer ticks between edits, so an idle server makes no system call at
+//! all. The driver folds a burst (an editor's write and rename, a `git
+//! checkout`) into one rebuild, with a quiet-period timer started by the
+//! burst's first event. Event paths are only hints: the pipeline lists
 //! the folder again on every run, and a path is read again if it, or a
 //! folder above it, was named, so files created right after their folder
 //! (whose events inotify can miss) are still found. Editor leftovers and
@@ -15,11 +19,8 @@
 use crate::content::walk::is_ignored_name;
 use crate::live::Signal;
 use crate::pipeline::Changes;
-use notify_debouncer_full::notify::{
-    self, EventKind, RecursiveMode,
-    event::{AccessKind, AccessMode, ModifyKind},
-};
-use notify_debouncer_full::{DebounceEventResult, DebouncedEvent, new_debouncer};
+use notify::event::{AccessKind, AccessMode, ModifyKind};
+use notify::{Event, EventKind, RecommendedWatcher, RecursiveMode, Watcher as _};
 use std::collections::BTreeSet;
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
@@ -27,14 +28,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::Sender;
 use std::time::Duration;
 use tracing::warn;
-
-/// How long a path must be quiet before its events are delivered: long
-/// enough to fold an editor's save (a write and a rename, within a
-/// millisecond), short against the 100 ms save-to-served goal. The
-/// debouncer checks every `TICK`; events of one save that straddle a tick
-/// are folded by the live driver's quiet period, which is longer than a tick.
-pub const DEBOUNCE: Duration = Duration::from_millis(5);
-const TICK: Duration = Duration::from_millis(5);
 
 /// How often the fallback compares the folder with what it saw.
 pub const POLL_INTERVAL: Duration = Duration::from_secs(2);
@@ -61,9 +54,9 @@ impl Mode {
 /// Watches until dropped.
 pub struct Watcher {
     pub mode: Mode,
-    /// The debouncer, or nothing when polling: dropping it stops its
-    /// threads.
-    _debouncer: Box<dyn Send>,
+    /// notify's watcher, or nothing when polling: dropping it stops its
+    /// thread.
+    _watcher: Option<RecommendedWatcher>,
 }
 
 /// Starts watching `content` (and `templates`, when that folder exists)
@@ -82,26 +75,26 @@ pub fn start(
     signals: Sender<Signal>,
     interrupt: Arc<AtomicBool>,
 ) -> notify::Result<Watcher> {
-    let polling = Watcher { mode: Mode::Polling, _debouncer: Box::new(()) };
+    let polling = Watcher { mode: Mode::Polling, _watcher: None };
     if mode == Mode::Polling {
         return Ok(polling);
     }
-    // One debouncer (one ticking thread) for both folders.
+    // One watcher (one thread, blocked in the kernel) for both folders.
     let folders: Vec<&Path> =
         [Some(content), Some(templates).filter(|t| t.is_dir())].into_iter().flatten().collect();
     let roots: Vec<Root> = folders.iter().map(|folder| Root::new(folder)).collect();
     let handler = {
         let signals = signals.clone();
-        move |result: DebounceEventResult| handle(&roots, result, &signals, &interrupt)
+        move |result: notify::Result<Event>| handle(&roots, result, &signals, &interrupt)
     };
-    let watching = new_debouncer(DEBOUNCE, Some(TICK), handler).and_then(|mut debouncer| {
+    let watching = notify::recommended_watcher(handler).and_then(|mut watcher| {
         for folder in &folders {
-            debouncer.watch(folder, RecursiveMode::Recursive)?;
+            watcher.watch(folder, RecursiveMode::Recursive)?;
         }
-        Ok(debouncer)
+        Ok(watcher)
     });
     match watching {
-        Ok(debouncer) => Ok(Watcher { mode, _debouncer: Box::new(debouncer) }),
+        Ok(watcher) => Ok(Watcher { mode, _watcher: Some(watcher) }),
         Err(error) => {
             let _ = signals.send(Signal::Degraded(format!("file events are unavailable ({error})")));
             Ok(polling)
@@ -109,9 +102,9 @@ pub fn start(
     }
 }
 
-fn handle(roots: &[Root], result: DebounceEventResult, signals: &Sender<Signal>, interrupt: &AtomicBool) {
+fn handle(roots: &[Root], result: notify::Result<Event>, signals: &Sender<Signal>, interrupt: &AtomicBool) {
     let signal = match result {
-        Ok(events) => match classify(roots, &events) {
+        Ok(event) => match classify(roots, std::slice::from_ref(&event)) {
             Some(Classified::Changes(changes)) => Signal::Changed(changes),
             Some(Classified::Overflow) => Signal::Degraded(String::from(
                 "the file event queue overflowed, so some edits were not reported",
@@ -121,13 +114,13 @@ fn handle(roots: &[Root], result: DebounceEventResult, signals: &Sender<Signal>,
             )),
             None => return,
         },
-        Err(errors) => {
-            for error in &errors {
-                warn!(%error, "file watcher error; reading everything again");
-            }
-            match errors.iter().find(|e| matches!(e.kind, notify::ErrorKind::MaxFilesWatch)) {
-                Some(error) => Signal::Degraded(format!("{error}: new folders are not watched")),
-                None => Signal::Changed(Changes::Everything),
+        Err(error) => {
+            warn!(%error, "file watcher error; reading everything again");
+            match error.kind {
+                notify::ErrorKind::MaxFilesWatch => {
+                    Signal::Degraded(format!("{error}: new folders are not watched"))
+                }
+                _ => Signal::Changed(Changes::Everything),
             }
         }
     };
@@ -171,7 +164,7 @@ pub enum Classified {
 
 /// The paths below `roots` worth reading again; `None` when no event
 /// matters (only reads, editor leftovers or hidden files).
-pub fn classify(roots: &[Root], events: &[DebouncedEvent]) -> Option<Classified> {
+pub fn classify(roots: &[Root], events: &[Event]) -> Option<Classified> {
     if events.iter().any(|e| e.need_rescan()) {
         return Some(Classified::Overflow);
     }
@@ -210,12 +203,10 @@ fn is_ignored(relative: &Path) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use notify::Event;
     use notify::event::{CreateKind, DataChange, Flag, RemoveKind};
-    use std::time::Instant;
 
-    fn event(kind: EventKind, path: &str) -> DebouncedEvent {
-        DebouncedEvent::new(Event::new(kind).add_path(PathBuf::from(path)), Instant::now())
+    fn event(kind: EventKind, path: &str) -> Event {
+        Event::new(kind).add_path(PathBuf::from(path))
     }
 
     #[test]
@@ -239,8 +230,7 @@ mod tests {
 
     #[test]
     fn a_lost_event_queue_means_rescan() {
-        let overflow =
-            DebouncedEvent::new(Event::new(EventKind::Other).set_flag(Flag::Rescan), Instant::now());
+        let overflow = Event::new(EventKind::Other).set_flag(Flag::Rescan);
         assert_eq!(classify(&[Root::new(Path::new("/c"))], &[overflow]), Some(Classified::Overflow));
         let root = Root { given: PathBuf::from("c"), spellings: vec![PathBuf::from("/c")] };
         let moved = event(EventKind::Modify(ModifyKind::Name(notify::event::RenameMode::From)), "/c");
