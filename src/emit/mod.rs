@@ -15,13 +15,16 @@
 //! with it; [`encode`] reuses them when the output is unchanged, so a
 //! restart does not compress again.
 
+mod staging;
+
 use crate::compress::{self, Effort, Encoded, Encoding};
 use crate::render::{Output, OutputKind, listing};
 use bytes::Bytes;
 use rayon::prelude::*;
+use staging::{Staged, sync_dir, sync_staged, write_staged};
 use std::collections::BTreeSet;
 use std::fs;
-use std::io::{self, Write};
+use std::io;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
@@ -220,45 +223,6 @@ fn check_relative(path: &str) -> Result<(), EmitError> {
     if bad { Err(EmitError::UnsafePath(path.to_owned())) } else { Ok(()) }
 }
 
-/// A changed file, written in the staging folder, to be renamed over its
-/// target.
-struct Staged {
-    staged: PathBuf,
-    target: PathBuf,
-    kind: OutputKind,
-}
-
-fn write_staged(path: &Path, bytes: &[u8], modified: Option<SystemTime>) -> Result<(), EmitError> {
-    if let Some(dir) = path.parent() {
-        fs::create_dir_all(dir).map_err(io_error(dir))?;
-    }
-    let mut file = fs::File::create(path).map_err(io_error(path))?;
-    file.write_all(bytes).map_err(io_error(path))?;
-    if let Some(modified) = modified {
-        file.set_modified(modified).map_err(io_error(path))?;
-    }
-    Ok(())
-}
-
-/// Flushes the staged files to disk: on Linux with one `syncfs` for the
-/// whole filesystem (one fsync per file took minutes for 40,000 files),
-/// elsewhere file by file.
-fn sync_staged(staging: &Path, files: &[Staged]) -> Result<(), EmitError> {
-    #[cfg(target_os = "linux")]
-    {
-        let _ = files;
-        let dir = fs::File::open(staging).map_err(io_error(staging))?;
-        nix::unistd::syncfs(&dir).map_err(|e| EmitError::Io { path: staging.to_path_buf(), source: e.into() })
-    }
-    #[cfg(not(target_os = "linux"))]
-    {
-        let _ = staging;
-        files.par_iter().try_for_each(|file| {
-            fs::File::open(&file.staged).and_then(|f| f.sync_all()).map_err(io_error(&file.staged))
-        })
-    }
-}
-
 /// Best effort: the mtime only carries Last-Modified across restarts.
 fn set_modified(path: &Path, modified: SystemTime) {
     let needed = fs::metadata(path).and_then(|m| m.modified()).is_ok_and(|m| m != modified);
@@ -360,12 +324,6 @@ fn remove_empty_parents(out: &Path, file: &Path) {
 }
 
 /// Makes renames durable. Best effort: not every platform can open a folder.
-fn sync_dir(dir: &Path) {
-    if let Ok(handle) = fs::File::open(dir) {
-        let _ = handle.sync_all();
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::check_relative;
