@@ -21,7 +21,7 @@ use crate::compress::{self, Effort, Encoded, Encoding};
 use crate::render::{Output, OutputKind, listing};
 use bytes::Bytes;
 use rayon::prelude::*;
-use staging::{Staged, sync_dir, sync_staged, write_staged};
+use staging::{Staged, flush, write_staged};
 use std::collections::BTreeSet;
 use std::fs;
 use std::io;
@@ -144,56 +144,45 @@ pub fn emit(out: &Path, encoded: &[Encoded], note: Option<&str>) -> Result<EmitR
         .prefix(&format!(".{name}.staging-"))
         .tempdir_in(parent)
         .map_err(io_error(parent))?;
+    let listed: BTreeSet<String> = read_manifest(out).into_iter().collect();
 
-    // Compare and stage in parallel: a 10,000-episode site writes tens of
-    // thousands of pages and variants.
-    let staged: Vec<Result<Option<Staged>, EmitError>> = outputs
+    // Only a file the last emit wrote can be unchanged: on a first build
+    // nothing is read back. Compared in parallel: a 10,000-episode site has
+    // tens of thousands of pages and variants.
+    let unchanged: Vec<bool> = outputs
         .par_iter()
         .map(|output| {
             let target = out.join(&output.path);
-            if fs::read(&target).is_ok_and(|existing| existing == output.bytes) {
-                if let Some(modified) = output.modified {
-                    set_modified(&target, modified);
-                }
-                return Ok(None);
+            let same = listed.contains(&output.path)
+                && fs::read(&target).is_ok_and(|existing| existing == output.bytes);
+            if let (true, Some(modified)) = (same, output.modified) {
+                set_modified(&target, modified);
             }
-            let staged = staging.path().join(&output.path);
-            write_staged(&staged, output.bytes, output.modified)?;
-            Ok(Some(Staged { staged, target, kind: output.kind }))
+            same
         })
         .collect();
-    let mut report = EmitReport::default();
-    let mut changed = Vec::new();
-    for result in staged {
-        match result? {
-            Some(file) => changed.push(file),
-            None => report.unchanged += 1,
-        }
-    }
-    // Every staged byte is on disk before any rename makes it live.
-    if !changed.is_empty() {
-        sync_staged(staging.path(), &changed)?;
-    }
+    let changed: Vec<&File<'_>> =
+        outputs.iter().zip(&unchanged).filter(|(_, same)| !**same).map(|(output, _)| output).collect();
+    let mut report = EmitReport { unchanged: outputs.len() - changed.len(), ..EmitReport::default() };
 
-    // Assets, then pages, then feeds: a feed that goes live never points at
-    // an asset or an episode page that is not there yet.
-    changed.sort_by_key(|file| match file.kind {
-        OutputKind::Asset => 0,
-        OutputKind::Page | OutputKind::Listing => 1,
-        OutputKind::Rss | OutputKind::Atom | OutputKind::JsonFeed => 2,
-    });
-    let mut touched_dirs = BTreeSet::new();
-    for Staged { staged, target, .. } in &changed {
-        if let Some(dir) = target.parent() {
-            fs::create_dir_all(dir).map_err(io_error(dir))?;
-            touched_dirs.insert(dir.to_path_buf());
-        }
-        fs::rename(staged, target).map_err(io_error(target))?;
-        report.written += 1;
+    staging::create_folders(staging.path(), changed.iter().map(|file| file.path.as_str()))?;
+    let staged: Vec<Staged> = changed
+        .par_iter()
+        .map(|file| {
+            let staged = staging.path().join(&file.path);
+            write_staged(&staged, file.bytes, file.modified)?;
+            Ok(Staged { path: file.path.clone(), kind: file.kind })
+        })
+        .collect::<Result<_, EmitError>>()?;
+    // Every staged byte is on disk before any rename makes it live.
+    if !staged.is_empty() {
+        flush(staging.path(), &staged)?;
     }
+    report.written = staged.len();
+    let mut touched_dirs = staging::move_into_place(out, staging.path(), &staged)?;
 
     let current: BTreeSet<&str> = outputs.iter().map(|o| o.path.as_str()).collect();
-    for stale in read_manifest(out).iter().filter(|p| !current.contains(p.as_str())) {
+    for stale in listed.iter().filter(|p| !current.contains(p.as_str())) {
         if check_relative(stale).is_err() {
             continue;
         }
@@ -207,9 +196,9 @@ pub fn emit(out: &Path, encoded: &[Encoded], note: Option<&str>) -> Result<EmitR
     }
     write_manifest(out, staging.path(), &current, note)?;
     touched_dirs.insert(out.to_path_buf());
-    for dir in touched_dirs {
-        sync_dir(&dir);
-    }
+    // The renames and removals are on disk too (flushing the data first is
+    // what keeps every file whole; this makes the new state last).
+    staging::flush_renames(out, &touched_dirs);
     Ok(report)
 }
 
