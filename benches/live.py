@@ -60,6 +60,12 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / ticks  # utime + stime
 
 
+def bytes_read(pid: int) -> int:
+    """Bytes `pid` has read with read(2) and the like (`rchar` in /proc)."""
+    with open(f"/proc/{pid}/io") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith("rchar"))
+
+
 def wakeups(pid: int) -> int:
     """Context switches of every thread of `pid` so far: each is a wake-up."""
     total = 0
@@ -134,6 +140,7 @@ def run(binary: str, episodes: int, edits: int, gap: float, idle: float, work: s
         time.sleep(2)  # let the start-up comparison and best compression finish
 
         latencies = []
+        cpu_at_start, read_at_start = cpu_seconds(server.pid), bytes_read(server.pid)
         for i in range(edits):
             path = files[numbers[i % len(numbers)]]
             with open(path, encoding="utf-8") as f:
@@ -156,6 +163,8 @@ def run(binary: str, episodes: int, edits: int, gap: float, idle: float, work: s
             time.sleep(gap)
 
         time.sleep(3)  # best compression and feeds/ after the last edit
+        cpu_per_edit = (cpu_seconds(server.pid) - cpu_at_start) / edits * 1000
+        read_per_edit = (bytes_read(server.pid) - read_at_start) / edits / 1e6
         before, woke_before = cpu_seconds(server.pid), wakeups(server.pid)
         t0 = time.perf_counter()
         time.sleep(idle)
@@ -167,6 +176,7 @@ def run(binary: str, episodes: int, edits: int, gap: float, idle: float, work: s
         print(f"save-to-served p50: {statistics.median(latencies):.1f} ms")
         print(f"save-to-served p99: {percentile(latencies, 99):.1f} ms")
         print(f"save-to-served min/max: {min(latencies):.1f} / {max(latencies):.1f} ms")
+        print(f"server CPU per edit (rebuild, best compression, feeds/): {cpu_per_edit:.0f} ms, {read_per_edit:.1f} MB read")
         print(f"idle CPU over {idle:.0f} s: {idle_cpu:.3f}% of one core, {idle_wakeups} thread wake-up(s)")
         print(f"resident memory: {memory:.1f} MB")
         goal = statistics.median(latencies) <= 100 and percentile(latencies, 99) <= 250 and idle_cpu < 0.1

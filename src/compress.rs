@@ -156,6 +156,9 @@ pub struct Encoded {
     /// When its bytes last changed, if known (the file already in feeds/
     /// holds them); emit gives written files this mtime.
     pub last_modified: Option<SystemTime>,
+    /// feeds/ holds exactly these bytes and variants, as the last emit wrote
+    /// them: emit need not read them back to compare.
+    pub on_disk: bool,
 }
 
 /// Every compressed variant of `output` that is smaller than it.

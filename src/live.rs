@@ -244,6 +244,7 @@ impl Live {
         tracing::debug!(?changes, "rebuilding");
         let now = self.clock.now();
         let build = self.pipeline.update(&changes, now);
+        let built = started.elapsed();
         let published = match self.publisher.update(&build, SystemTime::now()) {
             Ok(published) => published,
             Err(PublishError::Config) => {
@@ -264,15 +265,18 @@ impl Live {
         self.problems.update(&build.diagnostics);
         self.next_due = build.catalog.as_ref().and_then(|c| c.next_scheduled(now));
         self.status = self.status_of(&build, now);
+        let publish_micros = micros_since(started + built);
         self.swap();
         // Counted from the end, so that a slow rescan never runs back to back.
         if self.watcher.as_ref().is_some_and(|w| w.mode == watch::Mode::Polling) {
             self.next_poll = Some(Instant::now() + watch::POLL_INTERVAL);
         }
-        let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+        let micros = micros_since(started);
+        let build_micros = u64::try_from(built.as_micros()).unwrap_or(u64::MAX);
         let next_due = self.next_due.map(|t| t.to_string());
         if changed || !matches!(why, Why::Polling) {
-            info!(?why, changed, errors = build.error_count(), micros, next_due, "rebuilt");
+            let errors = build.error_count();
+            info!(?why, changed, errors, micros, build_micros, publish_micros, next_due, "rebuilt");
         } else {
             tracing::debug!(micros, "polled: no change");
         }
@@ -379,6 +383,10 @@ impl Live {
         let due = self.next_due.map(|due| Instant::now() + schedule::sleep_until(due, self.clock.now()));
         [due, self.next_poll].into_iter().flatten().min()
     }
+}
+
+fn micros_since(start: Instant) -> u64 {
+    u64::try_from(start.elapsed().as_micros()).unwrap_or(u64::MAX)
 }
 
 /// Why a rebuild runs.

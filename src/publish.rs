@@ -43,6 +43,9 @@ pub struct Publisher {
     carried: BTreeSet<String>,
     /// Served bytes that feeds/ does not have yet.
     disk_behind: bool,
+    /// Outputs whose bytes or variants changed since feeds/ was last
+    /// written: only these are compared with feeds/ and written.
+    dirty: BTreeSet<String>,
 }
 
 /// What a publish changed.
@@ -99,13 +102,21 @@ impl Publisher {
         let site = (&base_url, hub.as_ref());
         let served = encoded
             .into_iter()
-            .map(|Encoded { output, variants, effort, last_modified }| {
+            .map(|Encoded { output, variants, effort, last_modified, .. }| {
                 let resource = resource(&output, variants, last_modified.unwrap_or(wall), site);
                 (output.path.clone(), Served { output, resource: Arc::new(resource), effort })
             })
             .collect();
-        let publisher =
-            Publisher { out: out.to_path_buf(), base_url, max_age, hub, served, carried, disk_behind: false };
+        let publisher = Publisher {
+            out: out.to_path_buf(),
+            base_url,
+            max_age,
+            hub,
+            served,
+            carried,
+            disk_behind: false,
+            dirty: BTreeSet::new(),
+        };
         Ok((publisher, changed))
     }
 
@@ -168,6 +179,7 @@ impl Publisher {
             .map(|(path, _)| absolute(&self.base_url, path))
             .collect();
         let any = removed || next.values().any(|(_, changed)| *changed);
+        self.dirty.extend(next.iter().filter(|(_, (_, changed))| *changed).map(|(path, _)| path.clone()));
         self.served = next.into_iter().map(|(path, (served, _))| (path, served)).collect();
         self.disk_behind |= any;
         Ok(Changed { any, feeds })
@@ -218,17 +230,20 @@ impl Publisher {
                 best.date_is_ambiguous = served.resource.date_is_ambiguous;
                 served.resource = Arc::new(best);
                 served.effort = Effort::finished(&served.output);
+                self.dirty.insert(path);
             }
         }
         true
     }
 
-    /// Writes every served output and its variants to feeds/.
+    /// Brings feeds/ up to what is served: writes what changed since the
+    /// last write, removes what went.
     pub fn write(&mut self) -> Result<EmitReport, EmitError> {
         let encoded: Vec<Encoded> = self
             .served
-            .values()
-            .map(|s| Encoded {
+            .iter()
+            .map(|(path, s)| Encoded {
+                on_disk: !self.dirty.contains(path),
                 output: s.output.clone(),
                 variants: s.resource.variants[1..].iter().map(|v| (v.encoding, v.body.clone())).collect(),
                 effort: s.effort,
@@ -237,6 +252,7 @@ impl Publisher {
             .collect();
         let report = emit::emit(&self.out, &encoded, Some(&note(&self.base_url, self.max_age)))?;
         self.disk_behind = false;
+        self.dirty.clear();
         Ok(report)
     }
 

@@ -216,6 +216,8 @@ fn polling_sees_edits_too() {
 fn feeds_on_disk_follow_and_stay_whole() {
     let f = serial();
     let server = start(&f);
+    let mtime = |path: &str| std::fs::metadata(f.out().join(path)).unwrap().modified().unwrap();
+    let untouched = mtime("s/1/index.html");
     f.write("s/03-c.md", &episode("Third", "2026-11-16T10:00:00", "", "Three.\n"));
     let served = wait_for("the new episode", || {
         let reply = server.get("/s/rss.xml", &[]);
@@ -233,6 +235,10 @@ fn feeds_on_disk_follow_and_stay_whole() {
     });
     let reply = server.get("/s/rss.xml", &[("accept-encoding", "gzip")]);
     assert_eq!(reply.body, gz, "the best variant is served once written");
+    // The new episode's page folder arrived whole; a page the edit did not
+    // change was not written again.
+    assert_eq!(f.read_out("s/3/index.html"), server.get("/s/3/", &[]).body);
+    assert_eq!(mtime("s/1/index.html"), untouched);
     drop(server);
     let files = f.out_files();
     assert!(!files.iter().any(|p| p.contains("staging")), "{files:?}");
