@@ -5,18 +5,25 @@
 //!
 //! Only published pages are listed, so nothing unpublished leaks here
 //! either. XML goes through quick-xml's writer, which escapes text and
-//! attributes.
+//! attributes. The sitemap of 10,000 episodes is a megabyte: it is made
+//! (and compressed) again only when what it shows changed, an episode
+//! published or updated, not on every edit of an episode's text.
 
+use super::memo::{Inputs, Memo};
 use super::{Output, OutputKind, RSS, join};
 use crate::model::{Catalog, Instant};
 use jiff::Timestamp;
 use quick_xml::Writer;
 use quick_xml::events::{BytesDecl, BytesText, Event};
+use std::fmt::Write as _;
 use std::io;
 
 pub const SUBSCRIPTIONS: &str = "subscriptions.opml";
 pub const SITEMAP: &str = "sitemap.xml";
 pub const ROBOTS: &str = "robots.txt";
+
+/// The memo's name for documents of the whole site (no series has it).
+const SITE: &str = "";
 
 /// The sitemaps.org namespace (protocol 0.9).
 const SITEMAP_NAMESPACE: &str = "http://www.sitemaps.org/schemas/sitemap/0.9";
@@ -24,12 +31,30 @@ const SITEMAP_NAMESPACE: &str = "http://www.sitemaps.org/schemas/sitemap/0.9";
 /// The three listings. robots.txt only when the site is the whole host:
 /// crawlers read it at `/robots.txt` only, which a site under a path does
 /// not own.
-pub fn render_listings(catalog: &Catalog, now: Timestamp) -> Vec<Output> {
-    let mut sitemap = Output::new(SITEMAP.to_owned(), OutputKind::Listing, sitemap(catalog, now));
-    // The sitemap gains the episode when it goes live.
-    sitemap.changes_at = catalog.next_scheduled(now);
+pub fn render_listings(catalog: &Catalog, now: Timestamp, memo: &mut Memo) -> Vec<Output> {
+    // The sitemap gains an episode when it goes live.
+    let changes_at = catalog.next_scheduled(now);
+    // What the sitemap shows, written out: cheap beside making it.
+    let mut shown = format!("{changes_at:?}\n");
+    for entry in &catalog.series {
+        let _ = writeln!(shown, "{}", entry.series.home);
+        for episode in entry.published(now) {
+            let _ = writeln!(shown, "{} {}", episode.permalink, episode.meta.updated.rfc3339());
+        }
+    }
+    let inputs = Inputs::new(&[], shown);
+    let sitemap = match memo.get(SITE, SITEMAP, &inputs) {
+        Some(kept) => kept,
+        None => {
+            let mut sitemap = Output::new(SITEMAP.to_owned(), OutputKind::Listing, sitemap(catalog, now));
+            sitemap.changes_at = changes_at;
+            memo.put(SITE, SITEMAP, inputs, vec![sitemap.clone()]);
+            vec![sitemap]
+        }
+    };
     let mut outputs =
-        vec![Output::new(SUBSCRIPTIONS.to_owned(), OutputKind::Listing, subscriptions(catalog)), sitemap];
+        vec![Output::new(SUBSCRIPTIONS.to_owned(), OutputKind::Listing, subscriptions(catalog))];
+    outputs.extend(sitemap);
     if catalog.site.base_url.path() == "/" {
         outputs.push(Output::new(ROBOTS.to_owned(), OutputKind::Listing, robots(catalog)));
     }

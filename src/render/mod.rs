@@ -233,7 +233,7 @@ pub fn render_all(
             let (index, index_problem) = html::render_index(catalog, now, site_changes_at, templates);
             let (style, style_problem) = html::render_stylesheet(site, templates);
             outputs.extend([index, style]);
-            outputs.extend(listing::render_listings(catalog, now));
+            outputs.extend(listing::render_listings(catalog, now, memo));
             problems.extend(index_problem.into_iter().chain(style_problem));
             (outputs, problems)
         },

@@ -176,3 +176,36 @@ fn served_listings_have_page_caching_and_gain_an_episode_when_it_goes_live() {
     assert!(!locations(&live).contains(&"https://example.com/night/3/".to_owned()), "the draft");
     assert!(!locations(&live).contains(&"https://example.com/empty/1/".to_owned()), "still scheduled");
 }
+
+#[test]
+fn the_served_sitemap_follows_updates_and_time_zones() {
+    let f = two_languages();
+    let server = Server::start(&f, NOW, &[]);
+    let lastmod = |loc: &str| {
+        let reply = server.get("/sitemap.xml", &[]);
+        let entries = sitemap_entries(std::str::from_utf8(&reply.body).unwrap());
+        entries.into_iter().find(|(l, _)| l == loc).and_then(|(_, lastmod)| lastmod)
+    };
+    assert_eq!(lastmod("https://example.com/night/2/").as_deref(), Some("2026-11-09T10:00:00+09:00"));
+    // An edit that changes only the text leaves the sitemap as it was.
+    let before = server.get("/sitemap.xml", &[]).header("etag").to_owned();
+    f.write("night/2.md", &episode("둘", "2026-11-09T10:00:00", "", "new text"));
+    wait_for("the edit", || {
+        String::from_utf8(server.get("/night/2/", &[]).body).unwrap().contains("new text").then_some(())
+    });
+    assert_eq!(server.get("/sitemap.xml", &[]).header("etag"), before);
+    f.write(
+        "night/2.md",
+        &episode("둘", "2026-11-09T10:00:00", "updated = 2026-11-21T08:00:00+09:00\n", "x"),
+    );
+    wait_for("the new lastmod", || {
+        (lastmod("https://example.com/night/2/").as_deref() == Some("2026-11-21T08:00:00+09:00"))
+            .then_some(())
+    });
+    // Its local 07:30 is now read in UTC.
+    f.write("harbor/series.toml", &series_toml("Harbor", "language = \"en-US\"\ntimezone = \"UTC\"\n"));
+    wait_for("the harbor in UTC", || {
+        (lastmod("https://example.com/harbor/1/").as_deref() == Some("2026-11-16T07:30:00+00:00"))
+            .then_some(())
+    });
+}
