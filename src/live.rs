@@ -46,7 +46,9 @@ const SETTLE_BEFORE_FINISHING: Duration = Duration::from_millis(100);
 /// What the watcher and the WebSub notifier tell the live driver.
 #[derive(Debug)]
 pub enum Signal {
-    Changed(Changes),
+    /// Files changed; `writing`: a file is still being written in place
+    /// (modified and not closed yet), so the burst is not over.
+    Changed { changes: Changes, writing: bool },
     /// Events can no longer be trusted (why): fall back to polling.
     Degraded(String),
     /// A WebSub ping's outcome, for the status endpoint.
@@ -140,7 +142,7 @@ impl Live {
             live.watch(mode);
             // Edits made between the first build and the watcher's start
             // sent no event: compare everything once.
-            let _ = live.sender.send(Signal::Changed(Changes::Everything));
+            let _ = live.sender.send(Signal::Changed { changes: Changes::Everything, writing: false });
         }
         live.status = live.status_of(first, now);
         live.swap();
@@ -202,6 +204,7 @@ impl Live {
 
     /// Handles one signal; false means stop.
     fn on_signal(&mut self, signal: Signal) -> bool {
+        let mut writing = false;
         let mut changes = match signal {
             Signal::Stop => return false,
             Signal::Pinged(outcome) => {
@@ -213,19 +216,28 @@ impl Live {
                 self.fall_back(&why);
                 Changes::Everything
             }
-            Signal::Changed(changes) => changes,
+            Signal::Changed { changes, writing: still } => {
+                writing = still;
+                changes
+            }
         };
-        let stop = self.settle(&mut changes);
+        let stop = self.settle(&mut changes, writing);
         self.rebuild(changes, Why::Edits);
         !stop
     }
 
-    /// Folds the rest of a burst into `changes`; true if told to stop.
-    fn settle(&mut self, changes: &mut Changes) -> bool {
+    /// Folds the rest of a burst into `changes`, waiting while a file is
+    /// being written in place (a half-written file is never read, however
+    /// slowly its writer runs); true if told to stop.
+    fn settle(&mut self, changes: &mut Changes, mut writing: bool) -> bool {
         let started = Instant::now();
         while started.elapsed() < LONGEST_BURST {
-            match self.signals.recv_timeout(QUIET) {
-                Ok(Signal::Changed(more)) => changes.merge(more),
+            let wait = if writing { LONGEST_BURST.saturating_sub(started.elapsed()) } else { QUIET };
+            match self.signals.recv_timeout(wait) {
+                Ok(Signal::Changed { changes: more, writing: still }) => {
+                    changes.merge(more);
+                    writing = still;
+                }
                 Ok(Signal::Degraded(why)) => {
                     self.fall_back(&why);
                     *changes = Changes::Everything;

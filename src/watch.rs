@@ -19,7 +19,7 @@
 use crate::content::walk::is_ignored_name;
 use crate::live::Signal;
 use crate::pipeline::Changes;
-use notify::event::{AccessKind, AccessMode, ModifyKind};
+use notify::event::{AccessKind, AccessMode, CreateKind, ModifyKind};
 use notify::{Event, EventKind, RecommendedWatcher, RecursiveMode, Watcher as _};
 use std::collections::BTreeSet;
 use std::path::{Component, Path, PathBuf};
@@ -85,7 +85,8 @@ pub fn start(
     let roots: Vec<Root> = folders.iter().map(|folder| Root::new(folder)).collect();
     let handler = {
         let signals = signals.clone();
-        move |result: notify::Result<Event>| handle(&roots, result, &signals, &interrupt)
+        let mut writing = Writing::default();
+        move |result: notify::Result<Event>| handle(&roots, result, &mut writing, &signals, &interrupt)
     };
     let watching = notify::recommended_watcher(handler).and_then(|mut watcher| {
         for folder in &folders {
@@ -102,10 +103,19 @@ pub fn start(
     }
 }
 
-fn handle(roots: &[Root], result: notify::Result<Event>, signals: &Sender<Signal>, interrupt: &AtomicBool) {
+fn handle(
+    roots: &[Root],
+    result: notify::Result<Event>,
+    writing: &mut Writing,
+    signals: &Sender<Signal>,
+    interrupt: &AtomicBool,
+) {
     let signal = match result {
         Ok(event) => match classify(roots, std::slice::from_ref(&event)) {
-            Some(Classified::Changes(changes)) => Signal::Changed(changes),
+            Some(Classified::Changes(changes)) => {
+                writing.follow(&event);
+                Signal::Changed { changes, writing: writing.any() }
+            }
             Some(Classified::Overflow) => Signal::Degraded(String::from(
                 "the file event queue overflowed, so some edits were not reported",
             )),
@@ -120,13 +130,47 @@ fn handle(roots: &[Root], result: notify::Result<Event>, signals: &Sender<Signal
                 notify::ErrorKind::MaxFilesWatch => {
                     Signal::Degraded(format!("{error}: new folders are not watched"))
                 }
-                _ => Signal::Changed(Changes::Everything),
+                _ => Signal::Changed { changes: Changes::Everything, writing: false },
             }
         }
     };
     interrupt.store(true, Ordering::Release);
     // The driver gone means the server is stopping: nothing to tell.
     let _ = signals.send(signal);
+}
+
+/// Files written in place (`>`, vim's `backupcopy=yes`, most programs): a
+/// file is modified, then closed, and in between it may be half-written.
+/// Only where the platform reports the close (inotify); elsewhere nothing
+/// is waited for.
+#[derive(Default)]
+struct Writing(BTreeSet<PathBuf>);
+
+impl Writing {
+    const CLOSES_REPORTED: bool = cfg!(any(target_os = "linux", target_os = "android"));
+
+    fn follow(&mut self, event: &Event) {
+        if !Self::CLOSES_REPORTED {
+            return;
+        }
+        match event.kind {
+            EventKind::Create(CreateKind::File) | EventKind::Modify(ModifyKind::Data(_)) => {
+                self.0.extend(event.paths.iter().cloned());
+            }
+            EventKind::Access(AccessKind::Close(AccessMode::Write))
+            | EventKind::Remove(_)
+            | EventKind::Modify(ModifyKind::Name(_)) => {
+                for path in &event.paths {
+                    self.0.remove(path);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn any(&self) -> bool {
+        !self.0.is_empty()
+    }
 }
 
 /// The content folder as the pipeline names it (maybe relative), and as
@@ -203,7 +247,7 @@ fn is_ignored(relative: &Path) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use notify::event::{CreateKind, DataChange, Flag, RemoveKind};
+    use notify::event::{DataChange, Flag, RemoveKind};
 
     fn event(kind: EventKind, path: &str) -> Event {
         Event::new(kind).add_path(PathBuf::from(path))
@@ -226,6 +270,20 @@ mod tests {
         ];
         let expected = Changes::Paths(BTreeSet::from([PathBuf::from("c/s/01.md")]));
         assert_eq!(classify(&[root], &save), Some(Classified::Changes(expected)));
+    }
+
+    #[test]
+    fn a_file_written_in_place_is_being_written_until_closed() {
+        let mut writing = Writing::default();
+        writing.follow(&event(EventKind::Create(CreateKind::Folder), "/c/s/images"));
+        assert!(!writing.any(), "a folder is not written");
+        writing.follow(&event(EventKind::Modify(ModifyKind::Data(DataChange::Any)), "/c/s/01.md"));
+        assert_eq!(writing.any(), Writing::CLOSES_REPORTED);
+        writing.follow(&event(EventKind::Access(AccessKind::Close(AccessMode::Write)), "/c/s/01.md"));
+        assert!(!writing.any());
+        writing.follow(&event(EventKind::Create(CreateKind::File), "/c/s/02.md"));
+        writing.follow(&event(EventKind::Remove(RemoveKind::File), "/c/s/02.md"));
+        assert!(!writing.any(), "removed while open");
     }
 
     #[test]

@@ -11,6 +11,7 @@ mod browser;
 mod caching;
 mod connections;
 mod feeds;
+mod in_place;
 mod interop;
 mod listings;
 mod output;
