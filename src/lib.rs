@@ -24,6 +24,7 @@ pub mod pipeline;
 pub mod publish;
 pub mod render;
 pub mod schedule;
+pub mod signal;
 pub mod snapshot;
 pub mod watch;
 pub mod websub;

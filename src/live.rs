@@ -15,6 +15,7 @@ use crate::diagnostic::ProblemLog;
 use crate::pipeline::{Build, Changes, Pipeline};
 use crate::publish::{self, Changed, PublishError, Publisher};
 use crate::schedule;
+use crate::signal::Signal;
 use crate::snapshot::{HubOutcome, Snapshot, Status};
 use crate::watch::{self, Watcher};
 use crate::websub::Announcer;
@@ -42,20 +43,6 @@ const LONGEST_BURST: Duration = Duration::from_secs(1);
 /// first serve readers fetching what just changed (and the next save of a
 /// quick series of edits is folded in).
 const SETTLE_BEFORE_FINISHING: Duration = Duration::from_millis(100);
-
-/// What the watcher and the WebSub notifier tell the live driver.
-#[derive(Debug)]
-pub enum Signal {
-    /// Files changed; `writing`: a file is still being written in place
-    /// (modified and not closed yet), so the burst is not over.
-    Changed { changes: Changes, writing: bool },
-    /// Events can no longer be trusted (why): fall back to polling.
-    Degraded(String),
-    /// A WebSub ping's outcome, for the status endpoint.
-    Pinged(HubOutcome),
-    /// Stop: the server is shutting down.
-    Stop,
-}
 
 pub struct Live {
     pipeline: Pipeline,

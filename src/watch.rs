@@ -17,8 +17,8 @@
 //! periodically, saying so in the log and at the status endpoint.
 
 use crate::content::walk::is_ignored_name;
-use crate::live::Signal;
 use crate::pipeline::Changes;
+use crate::signal::Signal;
 use notify::event::{AccessKind, AccessMode, CreateKind, ModifyKind};
 use notify::{Event, EventKind, RecommendedWatcher, RecursiveMode, Watcher as _};
 use std::collections::BTreeSet;
