@@ -18,7 +18,7 @@
 mod staging;
 
 use crate::compress::{self, Effort, Encoded, Encoding};
-use crate::render::{Output, OutputKind, listing};
+use crate::render::{self, Output, OutputKind};
 use bytes::Bytes;
 use rayon::prelude::*;
 use staging::{Staged, flush, write_staged};
@@ -309,7 +309,7 @@ fn kind_of(path: &str) -> OutputKind {
         Some("atom.xml") if feed_folder => OutputKind::Atom,
         Some("feed.json") if feed_folder => OutputKind::JsonFeed,
         Some("index.html") if page_folder => OutputKind::Page,
-        Some(listing::SUBSCRIPTIONS | listing::SITEMAP | listing::ROBOTS) if parts.len() == 1 => {
+        Some(render::SUBSCRIPTIONS | render::SITEMAP | render::ROBOTS) if parts.len() == 1 => {
             OutputKind::Listing
         }
         _ => OutputKind::Asset,

@@ -13,12 +13,11 @@
 //! rendered from Markdown, goes in as it is. What templates see is in
 //! `views`.
 
-use super::listing::SUBSCRIPTIONS;
 use super::memo::{Inputs, Memo};
 use super::views::{
     DateView, EpisodeLink, EpisodeView, LinkView, PageMeta, SeriesView, SiteView, author, feed_links, words,
 };
-use super::{Output, OutputKind};
+use super::{Output, OutputKind, SUBSCRIPTIONS};
 use crate::model::{Catalog, Episode, Series, Site};
 use jiff::Timestamp;
 use minijinja::{Environment, Value, context};

@@ -10,17 +10,13 @@
 //! published or updated, not on every edit of an episode's text.
 
 use super::memo::{Inputs, Memo};
-use super::{Output, OutputKind, RSS, join};
+use super::{Output, OutputKind, ROBOTS, RSS, SITEMAP, SUBSCRIPTIONS, join};
 use crate::model::{Catalog, Instant};
 use jiff::Timestamp;
 use quick_xml::Writer;
 use quick_xml::events::{BytesDecl, BytesText, Event};
 use std::fmt::Write as _;
 use std::io;
-
-pub const SUBSCRIPTIONS: &str = "subscriptions.opml";
-pub const SITEMAP: &str = "sitemap.xml";
-pub const ROBOTS: &str = "robots.txt";
 
 /// The memo's name for documents of the whole site (no series has it).
 const SITE: &str = "";

@@ -131,6 +131,11 @@ pub const RSS: &str = "rss.xml";
 pub const ATOM: &str = "atom.xml";
 pub const JSON: &str = "feed.json";
 
+/// The listings' file names, at the top of the site (see `listing`).
+pub const SUBSCRIPTIONS: &str = "subscriptions.opml";
+pub const SITEMAP: &str = "sitemap.xml";
+pub const ROBOTS: &str = "robots.txt";
+
 impl Feed<'_> {
     /// The URL of this document's file `name` (`rss.xml`, `atom.xml`, `feed.json`).
     pub fn self_url(&self, name: &str) -> String {
