@@ -243,7 +243,8 @@ impl Live {
         tracing::debug!(?changes, "rebuilding");
         let now = self.clock.now();
         let build = self.pipeline.update(&changes, now);
-        let built = started.elapsed();
+        let build_micros = micros_since(started);
+        let publishing = Instant::now();
         let published = match self.publisher.update(&build, SystemTime::now()) {
             Ok(published) => published,
             Err(PublishError::Config) => {
@@ -264,14 +265,13 @@ impl Live {
         self.problems.update(&build.diagnostics);
         self.next_due = build.catalog.as_ref().and_then(|c| c.next_scheduled(now));
         self.status = self.status_of(&build, now);
-        let publish_micros = micros_since(started + built);
+        let publish_micros = micros_since(publishing);
         self.swap();
         // Counted from the end, so that a slow rescan never runs back to back.
         if self.watcher.as_ref().is_some_and(|w| w.mode == watch::Mode::Polling) {
             self.next_poll = Some(Instant::now() + watch::POLL_INTERVAL);
         }
         let micros = micros_since(started);
-        let build_micros = u64::try_from(built.as_micros()).unwrap_or(u64::MAX);
         let next_due = self.next_due.map(|t| t.to_string());
         if changed || !matches!(why, Why::Polling) {
             let errors = build.error_count();

@@ -8,7 +8,7 @@
 //! reader shows the same characters.
 
 use super::history::NAMESPACE;
-use super::{ATOM, Feed, GENERATOR, VERSION, join};
+use super::{ATOM, Feed, GENERATOR, VERSION, html_escaped, join};
 use crate::model::{Author, Instant};
 use atom_syndication::extension::Extension;
 use atom_syndication::{Category, Content, Entry, FixedDateTime, Generator, Link, Person, Text};
@@ -82,13 +82,7 @@ fn entry(item: &super::Item<'_>) -> Entry {
 
 /// Plain text as an Atom text construct that every reader shows literally.
 fn text(plain: &str) -> Text {
-    if plain.contains(['<', '&']) {
-        let mut html = String::with_capacity(plain.len() + 16);
-        pulldown_cmark_escape::escape_html(&mut html, plain).expect("writing to a String cannot fail");
-        Text::html(html)
-    } else {
-        Text::plain(plain)
-    }
+    if plain.contains(['<', '&']) { Text::html(html_escaped(plain)) } else { Text::plain(plain) }
 }
 
 /// atom_syndication speaks chrono; our instants are jiff.

@@ -153,6 +153,14 @@ impl Feed<'_> {
     }
 }
 
+/// Plain text as the HTML that shows it literally: `1 < 2` stays `1 < 2`
+/// on screen instead of opening a tag.
+fn html_escaped(text: &str) -> String {
+    let mut html = String::with_capacity(text.len());
+    pulldown_cmark_escape::escape_html(&mut html, text).expect("writing to a String cannot fail");
+    html
+}
+
 /// `folder` + `name`, for URLs made from base_url (which always join).
 pub fn join(folder: &Url, name: &str) -> String {
     folder.join(name).map_or_else(|_| format!("{folder}{name}"), |u| u.to_string())

@@ -10,7 +10,7 @@
 //! RSS Profile's advice, which the validator checks), see [`hex_references`].
 
 use super::history::NAMESPACE;
-use super::{Feed, GENERATOR, RSS, VERSION, join};
+use super::{Feed, GENERATOR, RSS, VERSION, html_escaped, join};
 use crate::model::Author;
 use rss::extension::Extension;
 use rss::extension::atom::{AtomExtension, Link};
@@ -127,14 +127,6 @@ fn creator(author: &Author) -> Option<DublinCoreExtension> {
         .email
         .is_none()
         .then(|| DublinCoreExtension { creators: vec![author.name.clone()], ..Default::default() })
-}
-
-/// Plain text as the HTML that shows it literally: `1 < 2` stays `1 < 2`
-/// on screen instead of opening a tag.
-fn html_escaped(text: &str) -> String {
-    let mut html = String::with_capacity(text.len());
-    pulldown_cmark_escape::escape_html(&mut html, text).expect("writing to a String cannot fail");
-    html
 }
 
 /// RSS `ttl` (minutes) for a document served with `max-age` seconds, so
