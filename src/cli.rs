@@ -200,11 +200,13 @@ fn serve(
     let live = Live::new(pipeline, publisher, &build, &started, clock, watching);
     drop(build);
     let snapshot = live.snapshot();
+    let report_damage = Box::new(live.damage_report());
     let base_path = snapshot.load().base_path.clone();
     let shared = Arc::new(Shared {
         snapshot,
         admin_token: std::env::var(http::admin::TOKEN_VARIABLE).ok().filter(|t| !t.is_empty()),
         clock,
+        report_damage,
     });
     let workers = std::thread::available_parallelism().map_or(1, usize::from);
     let listeners = http::bind(listen, workers).with_context(|| format!("listening on {listen}"))?;

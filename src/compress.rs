@@ -9,7 +9,6 @@
 use crate::render::{Output, OutputKind};
 use bytes::Bytes;
 use std::io::Write;
-use std::time::SystemTime;
 
 /// A content coding (RFC 9110 §8.4.1), in our order of preference at equal
 /// quality: brotli compresses feeds best, zstd decodes fastest, gzip is
@@ -147,26 +146,13 @@ pub fn compress(bytes: &[u8], encoding: Encoding, effort: Effort) -> Vec<u8> {
     }
 }
 
-/// An output with its compressed variants.
-#[derive(Clone, Debug)]
-pub struct Encoded {
-    pub output: Output,
-    pub variants: Vec<(Encoding, Bytes)>,
-    pub effort: Effort,
-    /// When its bytes last changed, if known (the file already in feeds/
-    /// holds them); emit gives written files this mtime.
-    pub last_modified: Option<SystemTime>,
-    /// feeds/ holds exactly these bytes and variants, as the last emit wrote
-    /// them: emit need not read them back to compare.
-    pub on_disk: bool,
-}
-
-/// Every compressed variant of `output` that is smaller than it.
-pub fn variants(output: &Output, effort: Effort) -> Vec<(Encoding, Bytes)> {
+/// Every compressed variant of `output` (whose bytes are `bytes`) that is
+/// smaller than it.
+pub fn variants(output: &Output, bytes: &[u8], effort: Effort) -> Vec<(Encoding, Bytes)> {
     encodings(output, effort)
         .iter()
-        .map(|&encoding| (encoding, compress(&output.bytes, encoding, effort)))
-        .filter(|(_, bytes)| bytes.len() < output.bytes.len())
+        .map(|&encoding| (encoding, compress(bytes, encoding, effort)))
+        .filter(|(_, compressed)| compressed.len() < bytes.len())
         .map(|(encoding, bytes)| (encoding, Bytes::from(bytes)))
         .collect()
 }
@@ -184,10 +170,10 @@ mod tests {
     #[test]
     fn variants_decode_to_the_original_and_are_deterministic() {
         let output = feed();
-        let first = variants(&output, Effort::Best);
+        let first = variants(&output, output.bytes().unwrap(), Effort::Best);
         assert_eq!(first.iter().map(|(e, _)| *e).collect::<Vec<_>>(), Encoding::COMPRESSED);
-        assert_eq!(first, variants(&output, Effort::Best));
-        let quick = variants(&output, Effort::Quick);
+        assert_eq!(first, variants(&output, output.bytes().unwrap(), Effort::Best));
+        let quick = variants(&output, output.bytes().unwrap(), Effort::Quick);
         assert_eq!(quick.iter().map(|(e, _)| *e).collect::<Vec<_>>(), [Encoding::Gzip]);
         for (encoding, bytes) in first.into_iter().chain(quick) {
             let decoded = match encoding {
@@ -204,17 +190,17 @@ mod tests {
                 Encoding::Zstd => zstd::bulk::decompress(&bytes, 1 << 20).unwrap(),
                 Encoding::Identity => unreachable!(),
             };
-            assert_eq!(decoded, output.bytes.as_ref(), "{encoding:?}");
+            assert_eq!(decoded, output.bytes().unwrap().as_ref(), "{encoding:?}");
         }
     }
 
     #[test]
     fn only_smaller_variants_of_text_are_kept() {
         let tiny = Output::new("rss.xml".into(), OutputKind::Rss, Bytes::from_static(b"<a/>"));
-        assert!(variants(&tiny, Effort::Best).is_empty());
+        assert!(variants(&tiny, tiny.bytes().unwrap(), Effort::Best).is_empty());
         let png = Output::new("s/a.png".into(), OutputKind::Asset, Bytes::from(vec![0; 4096]));
-        assert!(variants(&png, Effort::Best).is_empty());
+        assert!(variants(&png, png.bytes().unwrap(), Effort::Best).is_empty());
         let svg = Output::new("s/a.svg".into(), OutputKind::Asset, Bytes::from(vec![b' '; 4096]));
-        assert_eq!(variants(&svg, Effort::Best).len(), 3);
+        assert_eq!(variants(&svg, svg.bytes().unwrap(), Effort::Best).len(), 3);
     }
 }

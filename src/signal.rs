@@ -1,5 +1,5 @@
 //! What the live driver's thread is told, on its one channel: by the file
-//! watcher, the WebSub notifier and the server stopping. Its own module so
+//! watcher, the WebSub notifier, the server (a damaged file, stopping). Its own module so
 //! that the watcher need not know the driver.
 
 use crate::pipeline::Changes;
@@ -15,6 +15,9 @@ pub enum Signal {
     Degraded(String),
     /// A WebSub ping's outcome, for the status endpoint.
     Pinged(HubOutcome),
+    /// The file in feeds/ that serves this output (its path) was changed or
+    /// deleted by hand: it could not be served.
+    Damaged(String),
     /// Stop: the server is shutting down.
     Stop,
 }

@@ -16,6 +16,7 @@ use hyper::header::HeaderValue;
 use jiff::Timestamp;
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use url::Url;
@@ -24,8 +25,36 @@ use url::Url;
 #[derive(Clone, Debug)]
 pub struct Variant {
     pub encoding: Encoding,
-    pub body: Bytes,
     pub etag: HeaderValue,
+    /// Of the body, in bytes.
+    pub len: u64,
+    pub source: Source,
+}
+
+/// Where a variant's bytes are.
+#[derive(Clone, Debug)]
+pub enum Source {
+    Memory(Bytes),
+    /// A file in feeds/ that holds these bytes (the last write renamed it
+    /// into place), read per request and checked against the ETag: the
+    /// kernel's page cache keeps what is read often, and the server's
+    /// memory does not grow with the site's history.
+    File(PathBuf),
+}
+
+impl Variant {
+    /// Bytes held in memory, with their ETag.
+    pub fn memory(encoding: Encoding, body: Bytes) -> Self {
+        Variant { encoding, etag: etag(&body), len: body.len() as u64, source: Source::Memory(body) }
+    }
+
+    /// The bytes, when they are held in memory.
+    pub fn in_memory(&self) -> Option<&Bytes> {
+        match &self.source {
+            Source::Memory(bytes) => Some(bytes),
+            Source::File(_) => None,
+        }
+    }
 }
 
 /// One URL's content.
@@ -51,23 +80,20 @@ pub struct Resource {
 }
 
 impl Resource {
-    /// `last_modified` is when the bytes last changed; it is cut to the
-    /// second and kept no later than now, as HTTP dates require.
+    /// `variants` has identity first. `last_modified` is when the bytes
+    /// last changed; it is cut to the second and kept no later than now, as
+    /// HTTP dates require.
     pub fn new(
         kind: OutputKind,
         path: &str,
-        identity: Bytes,
-        variants: Vec<(Encoding, Bytes)>,
+        variants: Vec<Variant>,
         last_modified: SystemTime,
         changes_at: Option<Timestamp>,
     ) -> Self {
+        debug_assert_eq!(variants.first().map(|v| v.encoding), Some(Encoding::Identity));
         let last_modified = whole_seconds(last_modified.min(SystemTime::now()));
         let last_modified_header =
             HeaderValue::from_str(&httpdate::fmt_http_date(last_modified)).expect("HTTP dates are ASCII");
-        let variants = std::iter::once((Encoding::Identity, identity))
-            .chain(variants)
-            .map(|(encoding, body)| Variant { encoding, etag: etag(&body), body })
-            .collect();
         Resource {
             content_type: content_type(kind, path),
             last_modified,
@@ -85,9 +111,9 @@ impl Resource {
         (!self.date_is_ambiguous).then_some(self.last_modified)
     }
 
-    /// The uncompressed bytes.
-    pub fn identity(&self) -> &Bytes {
-        &self.variants[0].body
+    /// The uncompressed bytes, when they are held in memory.
+    pub fn identity(&self) -> Option<&Bytes> {
+        self.variants.first().and_then(Variant::in_memory)
     }
 
     pub fn variant(&self, encoding: Encoding) -> Option<&Variant> {
@@ -230,9 +256,17 @@ fn content_type(kind: OutputKind, path: &str) -> HeaderValue {
 
 /// `"` + 32 hex digits of BLAKE3 + `"`.
 pub fn etag(bytes: &[u8]) -> HeaderValue {
-    let hash = blake3::hash(bytes);
-    let hex = hash.to_hex();
-    HeaderValue::from_str(&format!("\"{}\"", &hex[..32])).expect("hex is a valid header value")
+    etag_of_hex(&blake3::hash(bytes).to_hex()[..32])
+}
+
+/// The ETag of 32 hex digits (as a manifest keeps them).
+pub fn etag_of_hex(hex: &str) -> HeaderValue {
+    HeaderValue::from_str(&format!("\"{hex}\"")).expect("hex is a valid header value")
+}
+
+/// The 32 hex digits of an ETag made by [`etag`].
+pub fn hex_of_etag(etag: &HeaderValue) -> &str {
+    etag.to_str().unwrap_or_default().trim_matches('"')
 }
 
 fn whole_seconds(time: SystemTime) -> SystemTime {

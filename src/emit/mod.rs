@@ -15,11 +15,14 @@
 //! with it; [`encode`] reuses them when the output is unchanged, so a
 //! restart does not compress again.
 
+mod manifest;
 mod staging;
 
-use crate::compress::{self, Effort, Encoded, Encoding};
-use crate::render::{self, Output, OutputKind};
-use bytes::Bytes;
+pub use manifest::{Digest, MANIFEST, Manifest};
+
+use crate::compress::{self, Effort, Encoding};
+use crate::render::{self, Body, Output, OutputKind};
+use crate::snapshot::{Source, Variant};
 use rayon::prelude::*;
 use staging::{Staged, flush, write_staged};
 use std::collections::BTreeSet;
@@ -27,9 +30,6 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
-
-/// The list of files the last build wrote, one path per line.
-pub const MANIFEST: &str = ".episodic-manifest";
 
 #[derive(Debug, thiserror::Error)]
 pub enum EmitError {
@@ -47,25 +47,46 @@ pub struct EmitReport {
     pub removed: usize,
 }
 
-/// Pairs each output with its best compressed variants, read back from
-/// `out` when the output's bytes are unchanged there (and the last emit
-/// listed the variant), with that file's mtime as when they last changed;
-/// compressed afresh otherwise. Outputs are independent, so they are done
-/// in parallel.
+/// An output with all its variants, identity first.
+#[derive(Clone, Debug)]
+pub struct Encoded {
+    /// What the output is; its bytes are in `variants` (`body` is
+    /// [`Body::AsBefore`]).
+    pub output: Output,
+    pub variants: Vec<Variant>,
+    pub effort: Effort,
+    /// When its bytes last changed, if known (the file already in feeds/
+    /// holds them); emit gives written files this mtime.
+    pub last_modified: Option<SystemTime>,
+}
+
+/// Pairs each output with its best compressed variants: those feeds/
+/// already holds for the same bytes (as the manifest says, and the files'
+/// lengths agree), as files, with the file's mtime as when they last
+/// changed; compressed afresh otherwise. Nothing in feeds/ is read.
+/// Outputs are independent, so they are done in parallel.
 pub fn encode(out: &Path, outputs: Vec<Output>) -> Vec<Encoded> {
-    let listed: BTreeSet<String> = read_manifest(out).into_iter().collect();
+    let manifest = Manifest::read(out);
     outputs
         .into_par_iter()
-        .map(|output| match reuse_variants(out, &output, &listed) {
-            Some((variants, modified)) => {
-                let effort = Effort::finished(&output);
-                Encoded { output, variants, effort, last_modified: Some(modified), on_disk: true }
-            }
-            None => {
-                let effort = Effort::finished(&output);
-                let variants = compress::variants(&output, effort);
-                Encoded { output, variants, effort, last_modified: None, on_disk: false }
-            }
+        .filter_map(|output| {
+            let Body::Fresh(bytes) = &output.body else { return None };
+            let effort = Effort::finished(&output);
+            let identity = Variant::memory(Encoding::Identity, bytes.clone());
+            let (variants, last_modified) = match reuse_variants(out, &output, &identity, &manifest) {
+                Some((variants, modified)) => (variants, Some(modified)),
+                None => {
+                    let compressed = compress::variants(&output, bytes, effort);
+                    (compressed.into_iter().map(|(e, b)| Variant::memory(e, b)).collect(), None)
+                }
+            };
+            let variants = std::iter::once(identity).chain(variants).collect();
+            Some(Encoded {
+                output: Output { body: Body::AsBefore, ..output },
+                variants,
+                effort,
+                last_modified,
+            })
         })
         .collect()
 }
@@ -74,71 +95,81 @@ fn io_error(path: &Path) -> impl FnOnce(io::Error) -> EmitError + '_ {
     move |source| EmitError::Io { path: path.to_path_buf(), source }
 }
 
-/// The variants the last emit wrote for `output` and the file's mtime, if
-/// its bytes are the same now. The manifest says which variants there were
-/// (one that was not smaller than its source was not written); a listed one
-/// that cannot be read, or none listed for a compressible output (too small
-/// to gain, or written before variants existed: cheap either way), means
-/// compressing afresh.
+/// The variants feeds/ holds for `output` and its mtime, if it holds the
+/// same bytes. The manifest says which variants there were (one that was
+/// not smaller than its source was not written); one that is missing, or
+/// none listed for a compressible output (too small to gain, or written
+/// before variants existed: cheap either way), means compressing afresh.
 fn reuse_variants(
     out: &Path,
     output: &Output,
-    listed: &BTreeSet<String>,
-) -> Option<(Vec<(Encoding, Bytes)>, SystemTime)> {
-    let path = out.join(&output.path);
-    if !listed.contains(&output.path) || output.bytes != fs::read(&path).ok()? {
+    identity: &Variant,
+    manifest: &Manifest,
+) -> Option<(Vec<Variant>, SystemTime)> {
+    let digest = manifest.digest(&output.path)?;
+    if digest.len != identity.len || digest.etag != identity.etag {
         return None;
     }
-    let modified = fs::metadata(&path).and_then(|m| m.modified()).ok()?;
-    let variants = listed_variants(out, &output.path, listed)?;
+    let (_, modified) = stored(out, &output.path, digest)?;
+    let variants = listed_variants(out, &output.path, manifest)?;
     (variants.is_empty() != compress::is_compressible(output)).then_some((variants, modified))
 }
 
-/// The variants of `path` the manifest lists, read back; `None` if one of
-/// them cannot be read.
-fn listed_variants(out: &Path, path: &str, listed: &BTreeSet<String>) -> Option<Vec<(Encoding, Bytes)>> {
+/// The file at `path` in `out` and its mtime, if its length is the
+/// manifest's.
+fn stored(out: &Path, path: &str, digest: &Digest) -> Option<(PathBuf, SystemTime)> {
+    let file = out.join(path);
+    let metadata = fs::metadata(&file).ok()?;
+    (metadata.len() == digest.len).then_some((file, metadata.modified().ok()?))
+}
+
+/// The variants of `path` the manifest lists, as files; `None` if one of
+/// them is missing.
+fn listed_variants(out: &Path, path: &str, manifest: &Manifest) -> Option<Vec<Variant>> {
     let mut variants = Vec::new();
     for encoding in Encoding::COMPRESSED {
         let name = format!("{path}{}", encoding.file_suffix());
-        if listed.contains(&name) {
-            variants.push((encoding, Bytes::from(fs::read(out.join(&name)).ok()?)));
+        if manifest.lists(&name) {
+            let digest = manifest.digest(&name)?;
+            let (file, _) = stored(out, &name, digest)?;
+            let (etag, len) = (digest.etag.clone(), digest.len);
+            variants.push(Variant { encoding, etag, len, source: Source::File(file) });
         }
     }
     Some(variants)
 }
 
-/// One file to write: an output or one of its variants.
-struct File<'a> {
-    path: String,
-    bytes: &'a [u8],
-    kind: OutputKind,
-    modified: Option<SystemTime>,
-    /// Known to be in feeds/ as it is: not read back.
-    on_disk: bool,
+/// One file of feeds/ to emit: an output or one of its variants.
+pub struct Record<'a> {
+    /// Relative to feeds/, `/`-separated.
+    pub path: String,
+    pub kind: OutputKind,
+    pub digest: Digest,
+    pub modified: Option<SystemTime>,
+    /// The bytes, when feeds/ may not hold them yet; `None`: the caller
+    /// knows it does (the last emit wrote them), so they are not compared.
+    pub bytes: Option<&'a [u8]>,
 }
 
-fn files(encoded: &[Encoded]) -> Vec<File<'_>> {
-    let mut files = Vec::with_capacity(encoded.len() * 4);
-    for Encoded { output, variants, last_modified: modified, on_disk, .. } in encoded {
-        let (modified, on_disk) = (*modified, *on_disk);
-        let kind = output.kind;
-        files.push(File { path: output.path.clone(), bytes: &output.bytes, kind, modified, on_disk });
-        for (encoding, bytes) in variants {
-            let path = format!("{}{}", output.path, encoding.file_suffix());
-            files.push(File { path, bytes, kind, modified, on_disk });
-        }
-    }
-    files
+/// The records of `encoded`'s files. `written`: feeds/ holds them as the
+/// last emit left them.
+pub fn records(encoded: &Encoded, written: bool) -> impl Iterator<Item = Record<'_>> {
+    encoded.variants.iter().map(move |variant| Record {
+        path: format!("{}{}", encoded.output.path, variant.encoding.file_suffix()),
+        kind: encoded.output.kind,
+        digest: Digest { len: variant.len, etag: variant.etag.clone() },
+        modified: encoded.last_modified,
+        bytes: if written { None } else { variant.in_memory().map(|b| &b[..]) },
+    })
 }
 
-/// Makes `out` hold exactly `encoded` and their variants (plus files
-/// episodic never wrote), each with its `last_modified` as mtime when given
-/// (so that a restart serves the Last-Modified clients already saw). `note`
-/// heads the manifest, for [`read_note`].
-pub fn emit(out: &Path, encoded: &[Encoded], note: Option<&str>) -> Result<EmitReport, EmitError> {
-    let outputs = files(encoded);
-    for output in &outputs {
-        check_relative(&output.path)?;
+/// Makes `out` hold exactly `records` (plus files episodic never wrote),
+/// each with its `modified` as mtime when given (so that a restart serves
+/// the Last-Modified clients already saw). `note` heads the manifest, for
+/// [`read_note`].
+pub fn emit(out: &Path, records: &[Record<'_>], note: Option<&str>) -> Result<EmitReport, EmitError> {
+    for record in records {
+        check_relative(&record.path)?;
     }
     fs::create_dir_all(out).map_err(io_error(out))?;
     let parent = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
@@ -147,38 +178,46 @@ pub fn emit(out: &Path, encoded: &[Encoded], note: Option<&str>) -> Result<EmitR
         .prefix(&format!(".{name}.staging-"))
         .tempdir_in(parent)
         .map_err(io_error(parent))?;
-    let listed: BTreeSet<String> = read_manifest(out).into_iter().collect();
+    let manifest = Manifest::read(out);
 
-    // Only a file the last emit wrote can be unchanged: on a first build
-    // nothing is read back, nor what the caller knows feeds/ holds (the
-    // server after an edit: all but a few). The rest is compared in
-    // parallel: a 10,000-episode site has tens of thousands of files.
-    let unchanged: Vec<bool> = outputs
+    // Only a file the last emit wrote can be unchanged. The manifest's
+    // digest with the file's length and mtime say so without reading it;
+    // otherwise (an older manifest, a file touched by hand) it is read and
+    // compared. In parallel: a 10,000-episode site has tens of thousands.
+    let unchanged: Vec<bool> = records
         .par_iter()
-        .map(|output| {
-            if output.on_disk && listed.contains(&output.path) {
-                return true;
-            }
-            let target = out.join(&output.path);
-            let same = listed.contains(&output.path)
-                && fs::read(&target).is_ok_and(|existing| existing == output.bytes);
-            if let (true, Some(modified)) = (same, output.modified) {
+        .map(|record| {
+            let Some(bytes) = record.bytes else { return true };
+            let target = out.join(&record.path);
+            let same = manifest.lists(&record.path) && {
+                let vouched = manifest.digest(&record.path) == Some(&record.digest)
+                    && fs::metadata(&target).is_ok_and(|m| {
+                        m.len() == record.digest.len
+                            && record.modified.is_none_or(|t| m.modified().is_ok_and(|m| m == t))
+                    });
+                vouched || fs::read(&target).is_ok_and(|existing| existing == bytes)
+            };
+            if let (true, Some(modified)) = (same, record.modified) {
                 set_modified(&target, modified);
             }
             same
         })
         .collect();
-    let changed: Vec<&File<'_>> =
-        outputs.iter().zip(&unchanged).filter(|(_, same)| !**same).map(|(output, _)| output).collect();
-    let mut report = EmitReport { unchanged: outputs.len() - changed.len(), ..EmitReport::default() };
+    let changed: Vec<(&Record<'_>, &[u8])> = records
+        .iter()
+        .zip(&unchanged)
+        .filter(|(_, same)| !**same)
+        .filter_map(|(record, _)| Some((record, record.bytes?)))
+        .collect();
+    let mut report = EmitReport { unchanged: records.len() - changed.len(), ..EmitReport::default() };
 
-    staging::create_folders(staging.path(), changed.iter().map(|file| file.path.as_str()))?;
+    staging::create_folders(staging.path(), changed.iter().map(|(record, _)| record.path.as_str()))?;
     let staged: Vec<Staged> = changed
         .par_iter()
-        .map(|file| {
-            let staged = staging.path().join(&file.path);
-            write_staged(&staged, file.bytes, file.modified)?;
-            Ok(Staged { path: file.path.clone(), kind: file.kind })
+        .map(|(record, bytes)| {
+            let staged = staging.path().join(&record.path);
+            write_staged(&staged, bytes, record.modified)?;
+            Ok(Staged { path: record.path.clone(), kind: record.kind })
         })
         .collect::<Result<_, EmitError>>()?;
     // Every staged byte is on disk before any rename makes it live.
@@ -188,8 +227,8 @@ pub fn emit(out: &Path, encoded: &[Encoded], note: Option<&str>) -> Result<EmitR
     report.written = staged.len();
     let mut touched_dirs = staging::move_into_place(out, staging.path(), &staged)?;
 
-    let current: BTreeSet<&str> = outputs.iter().map(|o| o.path.as_str()).collect();
-    for stale in listed.iter().filter(|p| !current.contains(p.as_str())) {
+    let current: BTreeSet<&str> = records.iter().map(|r| r.path.as_str()).collect();
+    for stale in manifest.files.keys().filter(|p| !current.contains(p.as_str())) {
         if check_relative(stale).is_err() {
             continue;
         }
@@ -201,7 +240,8 @@ pub fn emit(out: &Path, encoded: &[Encoded], note: Option<&str>) -> Result<EmitR
         }
         remove_empty_parents(out, &path);
     }
-    write_manifest(out, staging.path(), &current, note)?;
+    let text = manifest::text(note, records.iter().map(|r| (r.path.as_str(), &r.digest)));
+    write_manifest(out, staging.path(), &text)?;
     touched_dirs.insert(out.to_path_buf());
     // The renames and removals are on disk too (flushing the data first is
     // what keeps every file whole; this makes the new state last).
@@ -214,7 +254,7 @@ pub fn emit(out: &Path, encoded: &[Encoded], note: Option<&str>) -> Result<EmitR
 fn check_relative(path: &str) -> Result<(), EmitError> {
     let bad = path.is_empty()
         || path.starts_with('/')
-        || path.contains('\\')
+        || path.contains(['\\', '\t', '\n', '\r'])
         || path.split('/').any(|seg| seg.is_empty() || seg == "." || seg == "..");
     if bad { Err(EmitError::UnsafePath(path.to_owned())) } else { Ok(()) }
 }
@@ -227,31 +267,12 @@ fn set_modified(path: &Path, modified: SystemTime) {
     }
 }
 
-fn read_manifest(out: &Path) -> Vec<String> {
-    fs::read_to_string(out.join(MANIFEST))
-        .map(|text| {
-            text.lines().filter(|l| !l.is_empty() && !l.starts_with('#')).map(str::to_owned).collect()
-        })
-        .unwrap_or_default()
-}
-
 /// The note the last emit left at the top of the manifest.
 pub fn read_note(out: &Path) -> Option<String> {
-    let text = fs::read_to_string(out.join(MANIFEST)).ok()?;
-    text.lines().next()?.strip_prefix("# ").map(str::to_owned)
+    Manifest::read(out).note
 }
 
-fn write_manifest(
-    out: &Path,
-    staging: &Path,
-    paths: &BTreeSet<&str>,
-    note: Option<&str>,
-) -> Result<(), EmitError> {
-    let mut text = note.map(|note| format!("# {note}\n")).unwrap_or_default();
-    for path in paths {
-        text.push_str(path);
-        text.push('\n');
-    }
+fn write_manifest(out: &Path, staging: &Path, text: &str) -> Result<(), EmitError> {
     let target = out.join(MANIFEST);
     if fs::read_to_string(&target).is_ok_and(|existing| existing == text) {
         return Ok(());
@@ -263,38 +284,38 @@ fn write_manifest(
 }
 
 /// What earlier emits left in `out`, except the outputs in `skip`: each
-/// listed output with its listed variants and its mtime as Last-Modified.
-/// Kinds come from the names (see `kind_of`). Unreadable files are left out.
+/// listed output with its listed variants, as files (nothing is read), and
+/// its mtime as Last-Modified. Kinds come from the names (see `kind_of`).
+/// Files that are missing, or listed without a digest, are left out.
 pub fn load(out: &Path, skip: &BTreeSet<&str>) -> Vec<Encoded> {
-    let listed: BTreeSet<String> = read_manifest(out).into_iter().collect();
+    let manifest = Manifest::read(out);
     let is_variant = |path: &str| {
         Encoding::COMPRESSED.iter().any(|encoding| {
-            path.strip_suffix(encoding.file_suffix()).is_some_and(|source| listed.contains(source))
+            path.strip_suffix(encoding.file_suffix()).is_some_and(|source| manifest.lists(source))
         })
     };
-    let mut loaded = Vec::new();
-    for path in listed.iter().filter(|p| !is_variant(p) && !skip.contains(p.as_str())) {
-        if check_relative(path).is_err() {
-            continue;
-        }
-        let file = out.join(path);
-        let (Ok(bytes), Ok(modified)) = (fs::read(&file), fs::metadata(&file).and_then(|m| m.modified()))
-        else {
-            continue;
-        };
-        // A variant that cannot be read: serve the file uncompressed.
-        let variants = listed_variants(out, path, &listed).unwrap_or_default();
-        let output = Output::new(path.clone(), kind_of(path), Bytes::from(bytes));
-        let on_disk = true;
-        loaded.push(Encoded {
-            output,
-            variants,
-            effort: Effort::Best,
-            last_modified: Some(modified),
-            on_disk,
-        });
-    }
-    loaded
+    let paths: Vec<&String> =
+        manifest.files.keys().filter(|p| !is_variant(p) && !skip.contains(p.as_str())).collect();
+    paths
+        .into_par_iter()
+        .filter(|path| check_relative(path).is_ok())
+        .filter_map(|path| {
+            let digest = manifest.digest(path)?;
+            let (file, modified) = stored(out, path, digest)?;
+            let identity = Variant {
+                encoding: Encoding::Identity,
+                etag: digest.etag.clone(),
+                len: digest.len,
+                source: Source::File(file),
+            };
+            // A variant that is missing: serve the file uncompressed.
+            let variants = listed_variants(out, path, &manifest).unwrap_or_default();
+            let mut output = Output::new(path.clone(), kind_of(path), bytes::Bytes::new());
+            output.body = Body::AsBefore;
+            let variants = std::iter::once(identity).chain(variants).collect();
+            Some(Encoded { output, variants, effort: Effort::Best, last_modified: Some(modified) })
+        })
+        .collect()
 }
 
 /// Feeds are `rss.xml`, `atom.xml`, `feed.json` at the top, in a series

@@ -1,35 +1,40 @@
-//! One request → one response, from the snapshot alone (never the disk).
+//! One request → one response, from the snapshot alone: its bytes in
+//! memory, or the file in feeds/ it names (see `file`).
 //!
 //! In order: method (GET/HEAD, else 405) → route (400, 404, 301, admin) →
 //! encoding (406) → preconditions (304, 412) → 200. Every step reads
 //! values made at build time; nothing here allocates per byte served.
 
 use super::connection::Activity;
-use super::{admin, cache_control, conditional, encoding, path};
+use super::{admin, cache_control, conditional, encoding, file, path};
 use crate::clock::Clock;
 use crate::compress::Encoding;
-use crate::snapshot::{Resource, Snapshot};
+use crate::snapshot::{Resource, Snapshot, Source};
 use arc_swap::ArcSwap;
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::header::{
     ALLOW, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, ETAG, HeaderValue, LAST_MODIFIED,
-    LINK, LOCATION, USER_AGENT, VARY,
+    LINK, LOCATION, RETRY_AFTER, USER_AGENT, VARY,
 };
 use hyper::{Method, Request, Response, StatusCode};
 use std::convert::Infallible;
-use std::future::Ready;
+use std::future::Future;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Instant;
-use tracing::{Level, info};
+use tracing::{Level, info, warn};
 
 /// What every connection shares.
 pub struct Shared {
     pub snapshot: Arc<ArcSwap<Snapshot>>,
     pub admin_token: Option<String>,
     pub clock: Clock,
+    /// Told the output path of a file in feeds/ that could not be served.
+    pub report_damage: Box<dyn Fn(&str) + Send + Sync>,
 }
 
 /// The hyper service for one connection.
@@ -49,48 +54,103 @@ impl Handler {
 
 pub type Body = Full<Bytes>;
 
+/// A response being made: at once from memory, or once a file is read.
+pub enum Reply {
+    Ready(Option<Response<Body>>),
+    Reading(Pin<Box<dyn Future<Output = Response<Body>> + Send>>),
+}
+
+impl Future for Reply {
+    type Output = Result<Response<Body>, Infallible>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.get_mut() {
+            Reply::Ready(response) => Poll::Ready(Ok(response.take().expect("polled after completion"))),
+            Reply::Reading(reading) => reading.as_mut().poll(cx).map(Ok),
+        }
+    }
+}
+
+/// A response, or the file read that makes it.
+enum Respond {
+    Now(Response<Body>),
+    Later(Pin<Box<dyn Future<Output = Response<Body>> + Send>>),
+}
+
 impl hyper::service::Service<Request<Incoming>> for Handler {
     type Response = Response<Body>;
     type Error = Infallible;
-    type Future = Ready<Result<Response<Body>, Infallible>>;
+    type Future = Reply;
 
     fn call(&self, request: Request<Incoming>) -> Self::Future {
         self.activity.request();
-        if !tracing::enabled!(target: "episodic::access", Level::INFO) {
-            return std::future::ready(Ok(self.respond(&request)));
+        let access = tracing::enabled!(target: "episodic::access", Level::INFO).then(|| Access::of(&request));
+        match (self.respond(&request), access) {
+            (Respond::Now(response), None) => Reply::Ready(Some(response)),
+            (Respond::Now(response), Some(access)) => {
+                access.log(&response);
+                Reply::Ready(Some(response))
+            }
+            (Respond::Later(reading), access) => Reply::Reading(Box::pin(async move {
+                let response = reading.await;
+                if let Some(access) = access {
+                    access.log(&response);
+                }
+                response
+            })),
         }
-        let started = Instant::now();
-        let response = self.respond(&request);
+    }
+}
+
+/// What the access log says about a request, taken before it is answered.
+struct Access {
+    started: Instant,
+    method: Method,
+    path: String,
+    user_agent: String,
+}
+
+impl Access {
+    fn of(request: &Request<Incoming>) -> Self {
+        let user_agent = request.headers().get(USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("-");
+        Access {
+            started: Instant::now(),
+            method: request.method().clone(),
+            path: request.uri().path().to_owned(),
+            user_agent: user_agent.to_owned(),
+        }
+    }
+
+    fn log(&self, response: &Response<Body>) {
         info!(
             target: "episodic::access",
-            method = %request.method(),
-            path = %request.uri().path(),
+            method = %self.method,
+            path = %self.path,
             status = response.status().as_u16(),
             // What goes on the wire: HEAD sends headers only.
-            bytes = if request.method() == Method::HEAD {
+            bytes = if self.method == Method::HEAD {
                 "0"
             } else {
                 response.headers().get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()).unwrap_or("0")
             },
-            micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
-            user_agent = request.headers().get(USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("-"),
+            micros = u64::try_from(self.started.elapsed().as_micros()).unwrap_or(u64::MAX),
+            user_agent = %self.user_agent,
         );
-        std::future::ready(Ok(response))
     }
 }
 
 impl Handler {
-    fn respond(&self, request: &Request<Incoming>) -> Response<Body> {
+    fn respond(&self, request: &Request<Incoming>) -> Respond {
         let method = request.method();
         if method != Method::GET && method != Method::HEAD {
             let mut response = plain(StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n");
             response.headers_mut().insert(ALLOW, HeaderValue::from_static("GET, HEAD"));
-            return response;
+            return Respond::Now(response);
         }
         let snapshot = self.shared.snapshot.load();
         let mut response = match path::route(request.uri().path(), &snapshot) {
             path::Route::Resource(key) => match snapshot.get(&key) {
-                Some(resource) => self.serve(request, resource, snapshot.max_age),
+                Some(resource) => return self.serve(request, &key, resource, snapshot.max_age),
                 None => plain(StatusCode::NOT_FOUND, "not found\n"),
             },
             path::Route::Redirect(location) => redirect(&location),
@@ -102,10 +162,10 @@ impl Handler {
             // Same headers, no body; hyper keeps our Content-Length.
             *response.body_mut() = Full::new(Bytes::new());
         }
-        response
+        Respond::Now(response)
     }
 
-    fn serve(&self, request: &Request<Incoming>, resource: &Resource, max_age: u32) -> Response<Body> {
+    fn serve(&self, request: &Request<Incoming>, key: &str, resource: &Resource, max_age: u32) -> Respond {
         let now = self.shared.clock.now();
         let max_age = if resource.archived { max_age.max(cache_control::ARCHIVE_MAX_AGE) } else { max_age };
         let cache_control = cache_control::header(max_age, resource.changes_at, now);
@@ -113,7 +173,7 @@ impl Handler {
         let Some(variant) = chosen.and_then(|e| resource.variant(e)) else {
             let mut response = plain(StatusCode::NOT_ACCEPTABLE, "no acceptable content-coding\n");
             response.headers_mut().insert(VARY, HeaderValue::from_static("Accept-Encoding"));
-            return response;
+            return Respond::Now(response);
         };
         let outcome =
             conditional::evaluate(request.method(), request.headers(), &variant.etag, resource.usable_date());
@@ -127,25 +187,43 @@ impl Handler {
         if let Some(link) = &resource.link {
             builder = builder.header(LINK, link.clone());
         }
-        let response = match outcome {
-            conditional::Outcome::NotModified => {
-                builder.status(StatusCode::NOT_MODIFIED).body(Full::new(Bytes::new()))
-            }
-            conditional::Outcome::PreconditionFailed => {
-                builder.status(StatusCode::PRECONDITION_FAILED).body(Full::new(Bytes::new()))
-            }
-            conditional::Outcome::Proceed => {
-                builder = builder
-                    .header(CONTENT_TYPE, resource.content_type.clone())
-                    .header(CONTENT_LENGTH, variant.body.len());
-                if variant.encoding != Encoding::Identity {
-                    builder =
-                        builder.header(CONTENT_ENCODING, HeaderValue::from_static(variant.encoding.token()));
-                }
-                builder.status(StatusCode::OK).body(Full::new(variant.body.clone()))
+        let status = match outcome {
+            conditional::Outcome::NotModified => StatusCode::NOT_MODIFIED,
+            conditional::Outcome::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
+            conditional::Outcome::Proceed => StatusCode::OK,
+        };
+        if status != StatusCode::OK {
+            let response = builder.status(status).body(Full::new(Bytes::new()));
+            return Respond::Now(response.expect("headers are valid by construction"));
+        }
+        builder = builder
+            .status(StatusCode::OK)
+            .header(CONTENT_TYPE, resource.content_type.clone())
+            .header(CONTENT_LENGTH, variant.len);
+        if variant.encoding != Encoding::Identity {
+            builder = builder.header(CONTENT_ENCODING, HeaderValue::from_static(variant.encoding.token()));
+        }
+        let body = match (&variant.source, request.method() == Method::HEAD) {
+            (_, true) => Bytes::new(),
+            (Source::Memory(bytes), false) => bytes.clone(),
+            (Source::File(path), false) => {
+                let (path, key, shared) = (path.clone(), key.to_owned(), self.shared.clone());
+                let reading = file::read(path.clone(), variant.len, variant.etag.clone());
+                return Respond::Later(Box::pin(async move {
+                    match reading.await {
+                        Ok(bytes) => {
+                            builder.body(Full::new(bytes)).expect("headers are valid by construction")
+                        }
+                        Err(e) => {
+                            warn!(file = %path.display(), "not served: {e}");
+                            (shared.report_damage)(&key);
+                            unavailable()
+                        }
+                    }
+                }));
             }
         };
-        response.expect("headers are valid by construction")
+        Respond::Now(builder.body(Full::new(body)).expect("headers are valid by construction"))
     }
 
     fn admin(&self, request: &Request<Incoming>, page: &str, snapshot: &Snapshot) -> Response<Body> {
@@ -168,6 +246,19 @@ fn plain(status: StatusCode, text: &'static str) -> Response<Body> {
         .header(CONTENT_TYPE, "text/plain; charset=utf-8")
         .header(CONTENT_LENGTH, text.len())
         .header(CACHE_CONTROL, "no-cache")
+        .body(Full::new(Bytes::from_static(text.as_bytes())))
+        .expect("constant headers are valid")
+}
+
+/// A file in feeds/ that cannot be served as the snapshot describes it.
+fn unavailable() -> Response<Body> {
+    let text = "this file is missing or changed in the output folder; it is served again once rebuilt\n";
+    Response::builder()
+        .status(StatusCode::SERVICE_UNAVAILABLE)
+        .header(CONTENT_TYPE, "text/plain; charset=utf-8")
+        .header(CONTENT_LENGTH, text.len())
+        .header(CACHE_CONTROL, "no-store")
+        .header(RETRY_AFTER, "10")
         .body(Full::new(Bytes::from_static(text.as_bytes())))
         .expect("constant headers are valid")
 }

@@ -9,6 +9,7 @@ pub mod cache_control;
 pub mod conditional;
 pub mod connection;
 pub mod encoding;
+pub mod file;
 pub mod handler;
 pub mod path;
 pub mod server;

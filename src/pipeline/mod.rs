@@ -120,6 +120,12 @@ impl Pipeline {
         &self.content
     }
 
+    /// Renders every document again on the next update, as a first build
+    /// does (to rewrite files damaged in feeds/: their bytes are not kept).
+    pub fn forget_rendered(&mut self) {
+        self.memo = Memo::default();
+    }
+
     /// The folder of the writer's page templates (which may not exist).
     pub fn templates(&self) -> &Path {
         self.templates.dir()
@@ -317,7 +323,7 @@ fn favicon(
     if icon.asset == render::favicon::FAVICON {
         return None; // published as it is, like any asset
     }
-    let bytes = &outputs.iter().find(|o| o.path == icon.asset)?.bytes;
+    let bytes = outputs.iter().find(|o| o.path == icon.asset)?.bytes()?;
     let file = render::favicon::render(bytes);
     let site_toml = content.join("site.toml");
     diagnostics.extend(file.problems.into_iter().map(|problem| {

@@ -93,21 +93,21 @@ mod tests {
         assert_eq!(file.problems, Vec::<String>::new());
         let ico = file.favicon.unwrap();
         assert_eq!(ico.path, "favicon.ico");
-        assert_eq!(&ico.bytes[..6], &[0, 0, 1, 0, 1, 0]);
-        assert_eq!(&ico.bytes[6..10], &[64, 64, 0, 0]);
-        assert_eq!(&ico.bytes[14..18], &u32::try_from(png.len()).unwrap().to_le_bytes());
-        assert_eq!(&ico.bytes[18..22], &22u32.to_le_bytes());
-        assert_eq!(&ico.bytes[22..], &png[..]);
+        assert_eq!(&ico.bytes().unwrap()[..6], &[0, 0, 1, 0, 1, 0]);
+        assert_eq!(&ico.bytes().unwrap()[6..10], &[64, 64, 0, 0]);
+        assert_eq!(&ico.bytes().unwrap()[14..18], &u32::try_from(png.len()).unwrap().to_le_bytes());
+        assert_eq!(&ico.bytes().unwrap()[18..22], &22u32.to_le_bytes());
+        assert_eq!(&ico.bytes().unwrap()[22..], &png[..]);
         // imagesize reads it back as an ICO of the same size.
-        assert_eq!(imagesize::image_type(&ico.bytes).unwrap(), imagesize::ImageType::Ico);
-        let size = imagesize::blob_size(&ico.bytes).unwrap();
+        assert_eq!(imagesize::image_type(ico.bytes().unwrap()).unwrap(), imagesize::ImageType::Ico);
+        let size = imagesize::blob_size(ico.bytes().unwrap()).unwrap();
         assert_eq!((size.width, size.height), (64, 64));
     }
 
     #[test]
     fn sides_of_256_or_more_are_written_as_zero() {
         let ico = render(&png_header(512, 512)).favicon.unwrap();
-        assert_eq!(&ico.bytes[6..8], &[0, 0]);
+        assert_eq!(&ico.bytes().unwrap()[6..8], &[0, 0]);
     }
 
     #[test]

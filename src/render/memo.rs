@@ -1,7 +1,8 @@
-//! Remembers rendered archives and episode pages with what they were made
-//! from, so that after an edit only the documents that show a changed
-//! episode are rendered again (one episode among 10,000 re-renders one
-//! archive block and three pages, not 600 documents).
+//! Remembers which archives and episode pages were rendered from what, so
+//! that after an edit only the documents that show a changed episode are
+//! rendered again (one episode among 10,000 re-renders one archive block
+//! and three pages, not 600 documents). The bytes are not kept here: the
+//! publisher serves them, from feeds/ once written.
 //!
 //! Episodes are compared by pointer: the pipeline keeps an unchanged
 //! episode's `Arc` across rebuilds, and the memo holds a clone of each, so
@@ -9,8 +10,8 @@
 //! by value; a change to the site, a series or the templates forgets what
 //! depended on them.
 
-use super::Output;
 use super::html::Templates;
+use super::{Body, Output};
 use crate::model::{Catalog, Episode, Series, Site};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -74,7 +75,10 @@ impl Memo {
         Some(outputs.clone())
     }
 
+    /// Remembers `outputs` without their bytes: a later hit is passed on as
+    /// [`Body::AsBefore`].
     pub(super) fn put(&mut self, slug: &str, name: &str, inputs: Inputs, outputs: Vec<Output>) {
+        let outputs = outputs.into_iter().map(|output| Output { body: Body::AsBefore, ..output }).collect();
         self.used.insert((slug.to_owned(), name.to_owned()));
         self.kept.entry(slug.to_owned()).or_default().insert(name.to_owned(), (inputs, outputs));
     }

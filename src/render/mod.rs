@@ -66,7 +66,7 @@ pub enum Archive {
 pub struct Output {
     pub path: String,
     pub kind: OutputKind,
-    pub bytes: Bytes,
+    pub body: Body,
     /// When these bytes will change with no edit: the publish time of the
     /// next scheduled episode this output will show. Caches must not keep
     /// it past that.
@@ -77,9 +77,28 @@ pub struct Output {
     pub bulk: bool,
 }
 
+/// An output's bytes, or that they are as the last render made them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Body {
+    Fresh(Bytes),
+    /// Byte for byte what the previous render made at this path (the
+    /// [`Memo`] saw the same inputs): whoever kept the previous build (the
+    /// publisher, feeds/) has them, so they are not held twice.
+    AsBefore,
+}
+
 impl Output {
     pub fn new(path: String, kind: OutputKind, bytes: impl Into<Bytes>) -> Self {
-        Output { path, kind, bytes: bytes.into(), changes_at: None, archive: None, bulk: false }
+        let body = Body::Fresh(bytes.into());
+        Output { path, kind, body, changes_at: None, archive: None, bulk: false }
+    }
+
+    /// The bytes, when this render made them.
+    pub fn bytes(&self) -> Option<&Bytes> {
+        match &self.body {
+            Body::Fresh(bytes) => Some(bytes),
+            Body::AsBefore => None,
+        }
     }
 
     /// A series' or the site's current feed: what WebSub subscribers follow.
@@ -336,5 +355,6 @@ fn render_format(
         Format::Json => (JSON, OutputKind::JsonFeed, json::render(feed)),
     };
     let bulk = archive.is_some();
-    Output { path: format!("{dir}{name}"), kind, bytes: Bytes::from(bytes), changes_at, archive, bulk }
+    let body = Body::Fresh(Bytes::from(bytes));
+    Output { path: format!("{dir}{name}"), kind, body, changes_at, archive, bulk }
 }

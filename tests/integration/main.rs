@@ -9,6 +9,7 @@ mod archives;
 mod bad_input;
 mod browser;
 mod caching;
+mod cold;
 mod connections;
 mod feeds;
 mod in_place;

@@ -10,6 +10,9 @@
 //! compression, then, unless another edit is already waiting, compresses at
 //! best, swaps again and writes feeds/.
 
+mod repair;
+mod watching;
+
 use crate::clock::Clock;
 use crate::diagnostic::ProblemLog;
 use crate::pipeline::{Build, Changes, Pipeline};
@@ -21,7 +24,7 @@ use crate::watch::{self, Watcher};
 use crate::websub::Announcer;
 use arc_swap::ArcSwap;
 use jiff::Timestamp;
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::io;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -67,6 +70,10 @@ pub struct Live {
     /// Pings the WebSub hub, once one is configured.
     announcer: Announcer,
     last_ping: Option<HubOutcome>,
+    /// Outputs whose files in feeds/ could not be served, to write again.
+    damaged: BTreeSet<String>,
+    /// When each was last queued for repair.
+    repaired: HashMap<String, Instant>,
 }
 
 /// The running driver.
@@ -123,6 +130,8 @@ impl Live {
                 let _ = pings.send(Signal::Pinged(outcome));
             }),
             last_ping: None,
+            damaged: BTreeSet::new(),
+            repaired: HashMap::new(),
         };
         live.announce(first, &started.feeds);
         if let Some(mode) = watching {
@@ -134,6 +143,15 @@ impl Live {
         live.status = live.status_of(first, now);
         live.swap();
         live
+    }
+
+    /// What HTTP calls when a file in feeds/ cannot be served (with the
+    /// output's path): it is written again.
+    pub fn damage_report(&self) -> impl Fn(&str) + Send + Sync + 'static {
+        let sender = self.sender.clone();
+        move |path: &str| {
+            let _ = sender.send(Signal::Damaged(path.to_owned()));
+        }
     }
 
     /// The handle HTTP reads from.
@@ -194,6 +212,11 @@ impl Live {
         let mut writing = false;
         let mut changes = match signal {
             Signal::Stop => return false,
+            Signal::Damaged(path) => {
+                self.note_damage(path);
+                self.repair();
+                return true;
+            }
             Signal::Pinged(outcome) => {
                 self.record_ping(outcome);
                 self.swap();
@@ -209,6 +232,7 @@ impl Live {
             }
         };
         let stop = self.settle(&mut changes, writing);
+        self.take_damage();
         self.rebuild(changes, Why::Edits);
         !stop
     }
@@ -230,6 +254,7 @@ impl Live {
                     *changes = Changes::Everything;
                 }
                 Ok(Signal::Pinged(outcome)) => self.record_ping(outcome),
+                Ok(Signal::Damaged(path)) => self.note_damage(path),
                 Ok(Signal::Stop) => return true,
                 Err(_) => break,
             }
@@ -342,40 +367,6 @@ impl Live {
         status
     }
 
-    fn watch(&mut self, mode: watch::Mode) {
-        let content = self.pipeline.content().to_path_buf();
-        let templates = self.pipeline.templates().to_path_buf();
-        match watch::start(&content, &templates, mode, self.sender.clone(), self.interrupt.clone()) {
-            Ok(watcher) => {
-                info!(mode = watcher.mode.name(), content = %content.display(), "watching for edits");
-                if watcher.mode == watch::Mode::Polling {
-                    self.next_poll = Some(Instant::now() + watch::POLL_INTERVAL);
-                }
-                self.watcher = Some(watcher);
-            }
-            Err(e) => {
-                let why =
-                    format!("cannot watch {} ({e}): edits are not seen until a restart", content.display());
-                error!("{why}");
-                self.warnings.push(why);
-            }
-        }
-    }
-
-    /// Events cannot be trusted any more: poll instead.
-    fn fall_back(&mut self, why: &str) {
-        let warning = format!(
-            "{why}; reading everything again and polling for edits every {} s",
-            watch::POLL_INTERVAL.as_secs()
-        );
-        warn!("{warning}");
-        self.warnings.push(warning);
-        if self.watcher.as_ref().is_some_and(|w| w.mode != watch::Mode::Polling) {
-            self.watcher = None;
-            self.watch(watch::Mode::Polling);
-        }
-    }
-
     /// When to wake with no signal: for the next scheduled episode or the
     /// next poll.
     fn next_wakeup(&self) -> Option<Instant> {
@@ -394,4 +385,6 @@ enum Why {
     Edits,
     Schedule,
     Polling,
+    /// A file in feeds/ was damaged by hand.
+    Repair,
 }

@@ -9,19 +9,26 @@
 //! the bytes last changed: kept in memory, written as each file's mtime, and
 //! read back from there after a restart.
 
-use crate::compress::{self, Effort, Encoded, Encoding};
-use crate::emit::{self, EmitError, EmitReport};
+mod resource;
+mod status;
+
+pub use status::status;
+
+use resource::{place, quick_variants, resource, same_bytes};
+
+use crate::compress::{self, Effort, Encoding};
+use crate::emit::{self, EmitError, EmitReport, Encoded};
 use crate::model::Catalog;
 use crate::pipeline::Build;
-use crate::render::{Archive, Output};
-use crate::snapshot::{Resource, Snapshot, Status, StatusError};
-use jiff::Timestamp;
+use crate::render::{Body, Output};
+use crate::snapshot::{Resource, Snapshot, Status, Variant};
 use rayon::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::SystemTime;
+use tracing::error;
 use url::Url;
 
 #[derive(Debug, thiserror::Error)]
@@ -46,6 +53,9 @@ pub struct Publisher {
     /// Outputs whose bytes or variants changed since feeds/ was last
     /// written: only these are compared with feeds/ and written.
     dirty: BTreeSet<String>,
+    /// Outputs whose files in feeds/ were damaged: the next update takes
+    /// their bytes from the build and writes them again.
+    damaged: BTreeSet<String>,
 }
 
 /// What a publish changed.
@@ -59,6 +69,7 @@ pub struct Changed {
 
 #[derive(Clone)]
 struct Served {
+    /// What the output is; its bytes are the resource's.
     output: Output,
     resource: Arc<Resource>,
     effort: Effort,
@@ -98,26 +109,35 @@ impl Publisher {
             carried.extend(earlier.iter().map(|e| e.output.path.clone()));
             encoded.extend(earlier);
         }
-        emit::emit(out, &encoded, Some(&note(&base_url, max_age)))?;
         let site = (&base_url, hub.as_ref());
-        let served = encoded
+        let served: BTreeMap<String, Served> = encoded
             .into_iter()
-            .map(|Encoded { output, variants, effort, last_modified, .. }| {
+            .map(|Encoded { output, variants, effort, last_modified }| {
                 let resource = resource(&output, variants, last_modified.unwrap_or(wall), site);
                 (output.path.clone(), Served { output, resource: Arc::new(resource), effort })
             })
             .collect();
-        let publisher = Publisher {
+        let dirty = served.keys().cloned().collect();
+        let mut publisher = Publisher {
             out: out.to_path_buf(),
             base_url,
             max_age,
             hub,
             served,
             carried,
-            disk_behind: false,
-            dirty: BTreeSet::new(),
+            disk_behind: true,
+            dirty,
+            damaged: BTreeSet::new(),
         };
+        publisher.write()?;
         Ok((publisher, changed))
+    }
+
+    /// The file of `path` in feeds/ was changed or deleted by hand: take its
+    /// bytes from the next build (which must render it afresh) and write it
+    /// again. Its validators do not change.
+    pub fn rewrite(&mut self, path: String) {
+        self.damaged.insert(path);
     }
 
     /// How many files are served as an earlier run left them, because this
@@ -138,29 +158,64 @@ impl Publisher {
         // slow ones are spread over the cores whatever their order.
         let mut next = Vec::with_capacity(build.outputs.len());
         let mut changed = Vec::new();
+        let mut rewrites = Vec::new();
         for output in &build.outputs {
             let before = self.served.get(&output.path).filter(|s| s.output.kind == output.kind);
-            match before {
-                Some(s) if same_bytes(&s.output.bytes, &output.bytes) => {
+            let fresh = match (&output.body, before) {
+                (Body::Fresh(bytes), Some(s)) if self.damaged.contains(&output.path) => {
+                    rewrites.push((output, bytes, s));
+                    continue;
+                }
+                (Body::Fresh(bytes), Some(s)) if !same_bytes(&s.resource, bytes) => Some(bytes),
+                (Body::Fresh(bytes), None) => Some(bytes),
+                (_, Some(_)) => None,
+                (Body::AsBefore, None) => {
+                    error!(path = output.path, "rendered as before, but never served: left out");
+                    continue;
+                }
+            };
+            match (fresh, before) {
+                (Some(bytes), before) => {
+                    changed.push((output, bytes, before.map(|s| s.resource.last_modified)));
+                }
+                (None, Some(s)) => {
                     let mut kept = s.clone();
                     if s.output.changes_at != output.changes_at {
                         let mut resource = Resource::clone(&s.resource);
                         resource.changes_at = output.changes_at;
-                        kept = Served { output: output.clone(), resource: Arc::new(resource), ..kept };
+                        kept.resource = Arc::new(resource);
+                        kept.output.changes_at = output.changes_at;
                     }
                     next.push((output.path.clone(), kept, false));
                 }
-                _ => changed.push((output, before.map(|s| s.resource.last_modified))),
+                (None, None) => {}
             }
         }
-        next.par_extend(changed.into_par_iter().map(|(output, before)| {
-            let variants = compress::variants(output, Effort::Quick);
+        next.par_extend(changed.into_par_iter().map(|(output, bytes, before)| {
+            let variants = quick_variants(output, bytes);
             let mut resource = resource(output, variants, wall, site);
             resource.date_is_ambiguous = before.is_some_and(|last| last == resource.last_modified);
-            let served =
-                Served { output: output.clone(), resource: Arc::new(resource), effort: Effort::Quick };
-            (output.path.clone(), served, true)
+            let output = Output { body: Body::AsBefore, ..output.clone() };
+            let served = Served { output, resource: Arc::new(resource), effort: Effort::Quick };
+            (served.output.path.clone(), served, true)
         }));
+        // A damaged file's bytes, served from memory until written again,
+        // compressed as they were: the same bytes, the same validators.
+        for (output, bytes, before) in rewrites {
+            let effort = Effort::finished(output);
+            let variants = std::iter::once(Variant::memory(Encoding::Identity, bytes.clone()))
+                .chain(
+                    compress::variants(output, bytes, effort).into_iter().map(|(e, b)| Variant::memory(e, b)),
+                )
+                .collect();
+            let mut resource = resource(output, variants, before.resource.last_modified, site);
+            resource.date_is_ambiguous = before.resource.date_is_ambiguous;
+            let served = Served { resource: Arc::new(resource), effort, ..before.clone() };
+            self.dirty.insert(output.path.clone());
+            self.disk_behind = true;
+            next.push((output.path.clone(), served, false));
+        }
+        self.damaged.clear();
         let mut next: BTreeMap<String, (Served, bool)> =
             next.into_iter().map(|(path, served, changed)| (path, (served, changed))).collect();
         if build.has_errors() {
@@ -196,34 +251,46 @@ impl Publisher {
     /// waiting and comes first. Swap the result in before [`write`]
     /// (Self::write), so feeds/ never holds bytes not yet served.
     pub fn improve(&mut self, cancel: &AtomicBool) -> bool {
-        let quick: Vec<&Served> = self.served.values().filter(|s| s.effort == Effort::Quick).collect();
-        let jobs: Vec<(&Served, Encoding, Effort)> = quick
+        // Quick variants were made by this run: their bytes are in memory.
+        let quick: Vec<(&Served, &bytes::Bytes)> = self
+            .served
+            .values()
+            .filter(|s| s.effort == Effort::Quick)
+            .filter_map(|s| Some((s, s.resource.identity()?)))
+            .collect();
+        let jobs: Vec<(&Served, &bytes::Bytes, Encoding, Effort)> = quick
             .iter()
-            .flat_map(|s| {
+            .flat_map(|&(s, bytes)| {
                 let effort = Effort::finished(&s.output);
-                compress::encodings(&s.output, effort).iter().map(move |&encoding| (*s, encoding, effort))
+                compress::encodings(&s.output, effort)
+                    .iter()
+                    .map(move |&encoding| (s, bytes, encoding, effort))
             })
             .collect();
-        let compressed: Option<Vec<(&Served, Encoding, Vec<u8>)>> = jobs
+        // Each job: its output's path, and the variant if it is smaller.
+        let compressed: Option<Vec<(&str, Option<Variant>)>> = jobs
             .into_par_iter()
-            .map(|(served, encoding, effort)| {
-                (!cancel.load(Ordering::Relaxed))
-                    .then(|| (served, encoding, compress::compress(&served.output.bytes, encoding, effort)))
+            .map(|(served, bytes, encoding, effort)| {
+                (!cancel.load(Ordering::Relaxed)).then(|| {
+                    let compressed = compress::compress(bytes, encoding, effort);
+                    let smaller = compressed.len() < bytes.len();
+                    let variant = smaller.then(|| Variant::memory(encoding, bytes::Bytes::from(compressed)));
+                    (served.output.path.as_str(), variant)
+                })
             })
             .collect();
         let Some(compressed) = compressed else { return false };
-        let mut best: BTreeMap<String, Vec<(Encoding, bytes::Bytes)>> =
-            quick.iter().map(|s| (s.output.path.clone(), Vec::new())).collect();
-        for (served, encoding, bytes) in compressed {
-            if bytes.len() < served.output.bytes.len()
-                && let Some(variants) = best.get_mut(&served.output.path)
-            {
-                variants.push((encoding, bytes::Bytes::from(bytes)));
+        let mut best: BTreeMap<String, Vec<Variant>> =
+            quick.iter().map(|(s, _)| (s.output.path.clone(), Vec::new())).collect();
+        for (path, variant) in compressed {
+            if let (Some(variant), Some(variants)) = (variant, best.get_mut(path)) {
+                variants.push(variant);
             }
         }
         for (path, mut variants) in best {
             if let Some(served) = self.served.get_mut(&path) {
-                variants.sort_by_key(|(encoding, _)| *encoding);
+                variants.sort_by_key(|variant| variant.encoding);
+                variants.insert(0, served.resource.variants[0].clone());
                 let last_modified = served.resource.last_modified;
                 let mut best =
                     resource(&served.output, variants, last_modified, (&self.base_url, self.hub.as_ref()));
@@ -237,22 +304,35 @@ impl Publisher {
     }
 
     /// Brings feeds/ up to what is served: writes what changed since the
-    /// last write, removes what went.
+    /// last write, removes what went. Then what is served from disk no
+    /// longer holds its bytes in memory: swap again to let them go.
     pub fn write(&mut self) -> Result<EmitReport, EmitError> {
-        let encoded: Vec<Encoded> = self
+        let encoded: Vec<(Encoded, bool)> = self
             .served
             .iter()
-            .map(|(path, s)| Encoded {
-                on_disk: !self.dirty.contains(path),
-                output: s.output.clone(),
-                variants: s.resource.variants[1..].iter().map(|v| (v.encoding, v.body.clone())).collect(),
-                effort: s.effort,
-                last_modified: Some(s.resource.last_modified),
+            .map(|(path, s)| {
+                let encoded = Encoded {
+                    output: s.output.clone(),
+                    variants: s.resource.variants.clone(),
+                    effort: s.effort,
+                    last_modified: Some(s.resource.last_modified),
+                };
+                (encoded, !self.dirty.contains(path))
             })
             .collect();
-        let report = emit::emit(&self.out, &encoded, Some(&note(&self.base_url, self.max_age)))?;
+        let records: Vec<emit::Record<'_>> =
+            encoded.iter().flat_map(|(encoded, written)| emit::records(encoded, *written)).collect();
+        let report = emit::emit(&self.out, &records, Some(&note(&self.base_url, self.max_age)))?;
+        drop(records);
+        drop(encoded);
+        for path in std::mem::take(&mut self.dirty) {
+            if let Some(served) = self.served.get_mut(&path)
+                && let Some(placed) = place(&self.out, served)
+            {
+                served.resource = Arc::new(placed);
+            }
+        }
         self.disk_behind = false;
-        self.dirty.clear();
         Ok(report)
     }
 
@@ -263,39 +343,8 @@ impl Publisher {
     }
 }
 
-/// Whether two outputs hold the same bytes. Archives and pages the render
-/// memo kept share their buffer with what is served: those are equal
-/// without reading every byte again.
-fn same_bytes(a: &bytes::Bytes, b: &bytes::Bytes) -> bool {
-    (a.as_ptr() == b.as_ptr() && a.len() == b.len()) || a == b
-}
-
 fn site_of(catalog: &Catalog) -> (Url, u32) {
     (catalog.site.base_url.clone(), catalog.site.cache_max_age)
-}
-
-/// `site` is the base URL and the WebSub hub: a feed with a hub says so in
-/// a `Link` header as well (WebSub §4), with its own URL as `self`.
-fn resource(
-    output: &Output,
-    variants: Vec<(Encoding, bytes::Bytes)>,
-    last_modified: SystemTime,
-    site: (&Url, Option<&Url>),
-) -> Resource {
-    let mut resource = Resource::new(
-        output.kind,
-        &output.path,
-        output.bytes.clone(),
-        variants,
-        last_modified,
-        output.changes_at,
-    );
-    resource.archived = output.archive == Some(Archive::Closed);
-    if let (Some(hub), true) = (site.1, output.is_current_feed()) {
-        let link = format!("<{hub}>; rel=\"hub\", <{}>; rel=\"self\"", absolute(site.0, &output.path));
-        resource.link = hyper::header::HeaderValue::from_str(&link).ok();
-    }
-    resource
 }
 
 /// The URL `path` is served at.
@@ -307,8 +356,9 @@ fn absolute(base_url: &Url, path: &str) -> String {
 /// `episodic build`, which serves nothing).
 pub fn write(build: &Build, out: &Path) -> Result<EmitReport, EmitError> {
     let encoded = emit::encode(out, build.outputs.clone());
+    let records: Vec<emit::Record<'_>> = encoded.iter().flat_map(|e| emit::records(e, false)).collect();
     let note = build.catalog.as_ref().map(|c| note(&c.site.base_url, c.site.cache_max_age));
-    emit::emit(out, &encoded, note.as_deref())
+    emit::emit(out, &records, note.as_deref())
 }
 
 /// The manifest's note: what serving feeds/ needs when site.toml is broken.
@@ -320,35 +370,4 @@ fn parse_note(note: &str) -> Option<(Url, u32)> {
     let mut words = note.strip_prefix("site ")?.split_whitespace();
     let base_url = Url::parse(words.next()?).ok()?;
     Some((base_url, words.next()?.parse().ok()?))
-}
-
-/// What `/_episodic/status` says about `build`; the live driver fills in
-/// what only it knows (publishes, watching, warnings).
-pub fn status(build: &Build, now: Timestamp) -> Status {
-    let catalog = build.catalog.as_ref();
-    let episodes =
-        catalog.map_or(0, |catalog| catalog.series.iter().map(|entry| entry.published(now).count()).sum());
-    let feeds = build.outputs.iter().filter(|o| o.is_current_feed()).count();
-    let errors = build
-        .diagnostics
-        .iter()
-        .filter(|d| d.is_error())
-        .map(|d| StatusError { file: d.path.display().to_string(), line: d.line, message: d.message.clone() })
-        .collect();
-    let next_scheduled = catalog.and_then(|c| c.next_scheduled(now)).map(|t| t.to_string());
-    Status {
-        built_at: whole_second(now).to_string(),
-        publishes: 0,
-        episodes,
-        feeds,
-        next_scheduled,
-        watching: String::from("off"),
-        warnings: Vec::new(),
-        errors,
-        websub: None,
-    }
-}
-
-fn whole_second(now: Timestamp) -> Timestamp {
-    Timestamp::from_second(now.as_second()).unwrap_or(now)
 }
