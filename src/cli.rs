@@ -7,9 +7,10 @@ use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 use episodic::clock::Clock;
 use episodic::http::{self, Limits, Shared};
-use episodic::live::Live;
+use episodic::live::{self, Live, Wiring};
 use episodic::pipeline::{Changes, Pipeline};
 use episodic::publish::{self, PublishError, Publisher};
+use episodic::snapshot::Snapshot;
 use episodic::{Build, Diagnostic, pipeline, watch};
 use jiff::Timestamp;
 use std::io::Write;
@@ -172,8 +173,71 @@ fn serve(
     watching: Option<watch::Mode>,
 ) -> Result<ExitCode> {
     let clock = source.clock();
+    // A restart answers at once from what the last run left in feeds/,
+    // and builds meanwhile; a first start has nothing to serve before.
+    let resumed = publish::resume(out, clock.now());
+    let resuming = resumed.is_some();
+    let wiring = Wiring::new(resumed.unwrap_or_else(Snapshot::empty));
+    let snapshot = wiring.snapshot();
+    let shared = Arc::new(Shared {
+        snapshot: wiring.snapshot(),
+        admin_token: std::env::var(http::admin::TOKEN_VARIABLE).ok().filter(|t| !t.is_empty()),
+        clock,
+        report_damage: Box::new(wiring.damage_report()),
+    });
+    let (content, out_dir) = (source.content.clone(), out.to_path_buf());
+    let start = move || start_live(&content, &out_dir, clock, wiring, watching);
+    let (built, first_build) = std::sync::mpsc::channel();
+    let mut live = None;
+    if resuming {
+        std::thread::Builder::new()
+            .name("episodic-first-build".into())
+            .spawn(move || built.send(start()))
+            .context("starting the first build")?;
+    } else {
+        live = Some(start()?);
+    }
+    let workers = std::thread::available_parallelism().map_or(1, usize::from);
+    let listeners = http::bind(listen, workers).with_context(|| format!("listening on {listen}"))?;
+    let address = listeners
+        .first()
+        .context("no listening socket")?
+        .local_addr()
+        .context("reading the listening address")?;
+    if resuming {
+        info!(workers, "serving what {} holds at http://{address}/ while building", out.display());
+    }
+    let ready = || {
+        if resuming {
+            let started = first_build.recv().map_err(std::io::Error::other)?;
+            live = Some(started.map_err(|e| std::io::Error::other(format!("{e:#}")))?);
+        }
+        let base_path = snapshot.load().base_path.clone();
+        info!(workers, "serving http://{address}{base_path}");
+        // The address on stdout, alone, once the content's build is served:
+        // for scripts and tests to read.
+        let mut stdout = std::io::stdout().lock();
+        writeln!(stdout, "http://{address}{base_path}")?;
+        stdout.flush()
+    };
+    let served = http::run(listeners, shared, limits, ready).context("serving");
+    if let Some(live) = live {
+        live.stop();
+    }
+    served?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The first build, published and swapped in; then the live driver, running.
+fn start_live(
+    content: &Path,
+    out: &Path,
+    clock: Clock,
+    wiring: Wiring,
+    watching: Option<watch::Mode>,
+) -> Result<live::Handle> {
     let now = clock.now();
-    let mut pipeline = Pipeline::new(&source.content);
+    let mut pipeline = Pipeline::new(content);
     let build = pipeline.update(&Changes::Everything, now);
     report(&build)?;
     let (publisher, started) = match Publisher::start(out, &build, SystemTime::now()) {
@@ -197,36 +261,9 @@ fn serve(
         );
     }
     info!(out = %out.display(), "built {}", summary(&build, now));
-    let live = Live::new(pipeline, publisher, &build, &started, clock, watching);
+    let live = Live::new(wiring, pipeline, publisher, &build, &started, clock, watching);
     drop(build);
-    let snapshot = live.snapshot();
-    let report_damage = Box::new(live.damage_report());
-    let base_path = snapshot.load().base_path.clone();
-    let shared = Arc::new(Shared {
-        snapshot,
-        admin_token: std::env::var(http::admin::TOKEN_VARIABLE).ok().filter(|t| !t.is_empty()),
-        clock,
-        report_damage,
-    });
-    let workers = std::thread::available_parallelism().map_or(1, usize::from);
-    let listeners = http::bind(listen, workers).with_context(|| format!("listening on {listen}"))?;
-    let address = listeners
-        .first()
-        .context("no listening socket")?
-        .local_addr()
-        .context("reading the listening address")?;
-    let live = live.spawn().context("starting the rebuild thread")?;
-    let ready = || {
-        info!(workers, "serving http://{address}{base_path}");
-        // The address on stdout, alone, for scripts and tests to read.
-        let mut stdout = std::io::stdout().lock();
-        writeln!(stdout, "http://{address}{base_path}")?;
-        stdout.flush()
-    };
-    let served = http::run(listeners, shared, limits, ready).context("serving");
-    live.stop();
-    served?;
-    Ok(ExitCode::SUCCESS)
+    live.spawn().context("starting the rebuild thread")
 }
 
 /// Raises the soft limit on open files to the hard one, and keeps the

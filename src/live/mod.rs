@@ -92,6 +92,36 @@ impl Handle {
     }
 }
 
+/// What connects the live driver to the server, made before the driver:
+/// a restart serves what feeds/ holds while the first build runs.
+pub struct Wiring {
+    snapshot: Arc<ArcSwap<Snapshot>>,
+    sender: Sender<Signal>,
+    signals: Receiver<Signal>,
+}
+
+impl Wiring {
+    /// Serving `first` until the driver swaps in its first build.
+    pub fn new(first: Snapshot) -> Self {
+        let (sender, signals) = mpsc::channel();
+        Wiring { snapshot: Arc::new(ArcSwap::from_pointee(first)), sender, signals }
+    }
+
+    /// The handle HTTP reads from.
+    pub fn snapshot(&self) -> Arc<ArcSwap<Snapshot>> {
+        self.snapshot.clone()
+    }
+
+    /// What HTTP calls when a file in feeds/ cannot be served (with the
+    /// output's path): it is written again.
+    pub fn damage_report(&self) -> impl Fn(&str) + Send + Sync + 'static {
+        let sender = self.sender.clone();
+        move |path: &str| {
+            let _ = sender.send(Signal::Damaged(path.to_owned()));
+        }
+    }
+}
+
 impl Live {
     /// Takes over after the first build, which `publisher` serves already.
     /// `watching` is how edits are noticed (`None`: they are not, only the
@@ -99,6 +129,7 @@ impl Live {
     /// `started` is what the first publish changed: its feeds are announced
     /// to the WebSub hub like any other change.
     pub fn new(
+        wiring: Wiring,
         pipeline: Pipeline,
         publisher: Publisher,
         first: &Build,
@@ -106,14 +137,14 @@ impl Live {
         clock: Clock,
         watching: Option<watch::Mode>,
     ) -> Self {
-        let (sender, signals) = mpsc::channel();
+        let Wiring { snapshot, sender, signals } = wiring;
         let pings = sender.clone();
         let now = clock.now();
         let interrupt = Arc::new(AtomicBool::new(false));
         let mut live = Live {
             pipeline,
             publisher,
-            snapshot: Arc::new(ArcSwap::from_pointee(Snapshot::empty())),
+            snapshot,
             clock,
             signals,
             sender,
@@ -143,20 +174,6 @@ impl Live {
         live.status = live.status_of(first, now);
         live.swap();
         live
-    }
-
-    /// What HTTP calls when a file in feeds/ cannot be served (with the
-    /// output's path): it is written again.
-    pub fn damage_report(&self) -> impl Fn(&str) + Send + Sync + 'static {
-        let sender = self.sender.clone();
-        move |path: &str| {
-            let _ = sender.send(Signal::Damaged(path.to_owned()));
-        }
-    }
-
-    /// The handle HTTP reads from.
-    pub fn snapshot(&self) -> Arc<ArcSwap<Snapshot>> {
-        self.snapshot.clone()
     }
 
     pub fn spawn(self) -> io::Result<Handle> {

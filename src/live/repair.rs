@@ -18,9 +18,13 @@ impl Live {
     pub(super) fn note_damage(&mut self, path: String) {
         let now = Instant::now();
         self.repaired.retain(|_, at| now.duration_since(*at) < REPAIR_AGAIN_AFTER);
-        if self.repaired.contains_key(&path) || !self.damaged.insert(path.clone()) {
+        if self.repaired.contains_key(&path)
+            || self.damaged.contains(&path)
+            || !self.publisher.is_damaged(&path)
+        {
             return;
         }
+        self.damaged.insert(path.clone());
         warn!(path, "a file in the output folder was changed or deleted outside episodic; writing it again");
         self.repaired.insert(path, now);
     }

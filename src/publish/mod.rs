@@ -21,7 +21,7 @@ use crate::emit::{self, EmitError, EmitReport, Encoded};
 use crate::model::Catalog;
 use crate::pipeline::Build;
 use crate::render::{Body, Output};
-use crate::snapshot::{Resource, Snapshot, Status, Variant};
+use crate::snapshot::{self, Resource, Snapshot, Source, Status, Variant};
 use rayon::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -131,6 +131,19 @@ impl Publisher {
         };
         publisher.write()?;
         Ok((publisher, changed))
+    }
+
+    /// Whether a file that serves `path` from feeds/ no longer holds what
+    /// it should (a report may be stale: the server read it from an older
+    /// snapshot, or it was repaired since).
+    pub fn is_damaged(&self, path: &str) -> bool {
+        let Some(served) = self.served.get(path) else { return false };
+        served.resource.variants.iter().any(|variant| match &variant.source {
+            Source::File(file) => {
+                std::fs::read(file).map_or(true, |bytes| snapshot::etag(&bytes) != variant.etag)
+            }
+            Source::Memory(_) => false,
+        })
     }
 
     /// The file of `path` in feeds/ was changed or deleted by hand: take its
@@ -350,6 +363,32 @@ fn site_of(catalog: &Catalog) -> (Url, u32) {
 /// The URL `path` is served at.
 fn absolute(base_url: &Url, path: &str) -> String {
     base_url.join(path).map_or_else(|_| format!("{base_url}{path}"), String::from)
+}
+
+/// What the last run left in feeds/, to serve while the first build runs,
+/// so a restart answers at once: every file its manifest lists, from disk
+/// (nothing is read), with caches told to come back within a second.
+/// `None` if feeds/ has no manifest with a note.
+pub fn resume(out: &Path, now: jiff::Timestamp) -> Option<Snapshot> {
+    let (base_url, max_age) = emit::read_note(out).as_deref().and_then(parse_note)?;
+    let loaded = emit::load(out, &BTreeSet::new());
+    let resources: Vec<(String, Arc<Resource>)> = loaded
+        .into_iter()
+        .map(|Encoded { output, variants, last_modified, .. }| {
+            let last_modified = last_modified.unwrap_or(SystemTime::UNIX_EPOCH);
+            let mut resource = resource(&output, variants, last_modified, (&base_url, None));
+            resource.changes_at = Some(now);
+            (output.path, Arc::new(resource))
+        })
+        .collect();
+    let status = Status {
+        warnings: vec![format!(
+            "serving what the last run left in {} until the first build is done",
+            out.display()
+        )],
+        ..Status::default()
+    };
+    Some(Snapshot::new(resources.iter().map(|(path, r)| (path, r)), &base_url, max_age, &status))
 }
 
 /// Writes `build`'s outputs and their compressed variants to `out` (for

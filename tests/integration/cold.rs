@@ -178,3 +178,63 @@ fn a_file_replaced_while_it_is_read_is_served_whole_or_not_at_all() {
     std::fs::write(&path, &page.body).unwrap();
     assert_eq!(server.get("/s/rss.xml", &[]).status, 200, "the server is still up");
 }
+
+#[test]
+fn a_restart_answers_from_feeds_at_once_while_it_builds() {
+    let f = serial();
+    let before = {
+        let server = Server::start(&f, NOW, &[]);
+        server.get("/s/rss.xml", &[("accept-encoding", "gzip")])
+    };
+    // A template that is a named pipe holds the first build until this
+    // test writes it: what is served meanwhile can be looked at.
+    let templates = f.out().parent().unwrap().join("templates");
+    std::fs::create_dir_all(&templates).unwrap();
+    let pipe = templates.join("style.css");
+    assert!(std::process::Command::new("mkfifo").arg(&pipe).status().unwrap().success());
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let listen = format!("127.0.0.1:{port}");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_episodic"))
+        .args(["serve", "--watch", "off", "--listen", &listen, "--now", NOW, "--content"])
+        .arg(f.content())
+        .arg("--out")
+        .arg(f.out())
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (printed, address) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        let _ = std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line);
+        let _ = printed.send(line);
+    });
+    let addr: std::net::SocketAddr = listen.parse().unwrap();
+    let get =
+        |path: &str| crate::server::request(addr, hyper::Method::GET, path, &[("accept-encoding", "gzip")]);
+    let early = wait_for("the restarted server to answer", || {
+        std::net::TcpStream::connect(addr).ok()?;
+        Some(get("/s/rss.xml"))
+    });
+    assert!(address.try_recv().is_err(), "the first build is held by the pipe");
+    assert_eq!(early.status, 200);
+    assert_eq!(early.body, before.body);
+    for name in ["etag", "last-modified", "content-encoding", "vary", "content-type"] {
+        assert_eq!(early.header(name), before.header(name), "{name}");
+    }
+    // Until the build is in, caches are told to come back within a second.
+    assert_eq!(early.header("cache-control"), "public, max-age=1, stale-if-error=86400");
+    assert_eq!(get("/s/1/").status, 200);
+
+    std::fs::write(&pipe, "body { color: #123456 }\n").unwrap();
+    let line = address.recv_timeout(Duration::from_secs(30)).expect("the server printed its address");
+    assert_eq!(line.trim(), format!("http://{listen}/"));
+    let after = get("/s/rss.xml");
+    assert_eq!((after.status, after.header("etag")), (200, before.header("etag")));
+    assert_eq!(after.header("cache-control"), before.header("cache-control"));
+    let style = crate::server::request(addr, hyper::Method::GET, "/style.css", &[]);
+    assert!(String::from_utf8_lossy(&style.body).contains("#123456"), "the held template was used");
+    crate::server::signal_term(child.id());
+    assert!(child.wait().unwrap().success());
+}
