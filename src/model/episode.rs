@@ -7,7 +7,7 @@
 use super::date::Instant;
 use super::fields::FieldReader;
 use super::links::{LinkTargets, resolve};
-use super::{Author, Series};
+use super::{Author, PackedText, Series};
 use crate::content::front_matter;
 use crate::content::markdown::{self, truncate_on_word};
 use crate::diagnostic::{Diagnostic, line_of_offset};
@@ -61,7 +61,8 @@ pub struct Episode {
     /// title, date, body or file name, so editing those keeps it.
     pub id: String,
     pub summary: String,
-    pub content_html: String,
+    /// The body as HTML, compressed (see `packed`).
+    pub content_html: PackedText,
     pub image: Option<String>,
     /// Content-relative paths of the local files this episode references.
     pub assets: Vec<String>,
@@ -223,7 +224,7 @@ pub fn assemble(
         id: meta.id.clone().unwrap_or_else(|| permalink.to_string()),
         permalink,
         summary,
-        content_html: rendered.html,
+        content_html: PackedText::new(&rendered.html),
         image,
         assets,
         links,

@@ -17,11 +17,13 @@ pub mod date;
 pub mod episode;
 pub mod fields;
 pub mod links;
+pub mod packed;
 pub mod series;
 pub mod site;
 
 pub use date::Instant;
 pub use episode::{Episode, EpisodeMeta};
+pub use packed::PackedText;
 pub use series::{Series, TitleFormat};
 pub use site::Site;
 

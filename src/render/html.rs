@@ -276,7 +276,7 @@ fn render_episode(
         site => Value::from_serialize(SiteView::of(site)),
         series => Value::from_serialize(SeriesView::of(series, None)),
         episode => Value::from_serialize(&view),
-        content => Value::from_safe_string(episode.content_html.clone()),
+        content => Value::from_safe_string(episode.content_html.unpack()),
         prev => Value::from_serialize(prev.map(|e| EpisodeLink::of(e, tz))),
         next => Value::from_serialize(next.map(|e| EpisodeLink::of(e, tz))),
         words => Value::from_serialize(words(&series.language)),
