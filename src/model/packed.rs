@@ -3,7 +3,9 @@
 //! 120 MB of it (the largest part of a serving process). zstd at level 1
 //! halves it; unpacking an episode takes microseconds.
 
+use std::cell::RefCell;
 use std::fmt;
+use zstd::bulk::Decompressor;
 
 const LEVEL: i32 = 1;
 
@@ -24,7 +26,18 @@ impl PackedText {
 
     /// The text, unpacked.
     pub fn unpack(&self) -> String {
-        let bytes = zstd::bulk::decompress(&self.packed, self.len).expect("our own zstd frame decompresses");
+        // A decompression context per thread: making one per call took as
+        // long as the decompression itself.
+        thread_local! {
+            static CONTEXT: RefCell<Option<Decompressor<'static>>> = const { RefCell::new(None) };
+        }
+        let bytes = CONTEXT.with_borrow_mut(|context| {
+            let context = match context {
+                Some(context) => context,
+                None => context.insert(Decompressor::new().expect("a zstd context")),
+            };
+            context.decompress(&self.packed, self.len).expect("our own zstd frame decompresses")
+        });
         String::from_utf8(bytes).expect("packed from a str")
     }
 

@@ -72,7 +72,7 @@ fn entry(item: &super::Item<'_>) -> Entry {
         links: vec![link(episode.permalink.as_str(), "alternate", Some("text/html"))],
         summary: Some(text(&episode.summary)),
         content: Some(Content {
-            value: Some(episode.content_html.unpack()),
+            value: Some(item.content_html().to_owned()),
             content_type: Some("html".to_owned()),
             ..Content::default()
         }),

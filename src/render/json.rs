@@ -50,7 +50,7 @@ struct JsonItem<'a> {
     id: &'a str,
     url: &'a str,
     title: &'a str,
-    content_html: String,
+    content_html: &'a str,
     summary: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     image: Option<&'a str>,
@@ -84,7 +84,7 @@ pub fn render(feed: &Feed<'_>) -> Vec<u8> {
                     id: &episode.id,
                     url: episode.permalink.as_str(),
                     title: &episode.title,
-                    content_html: episode.content_html.unpack(),
+                    content_html: item.content_html(),
                     summary: &episode.summary,
                     image: episode.image.as_deref(),
                     date_published: episode.meta.published.rfc3339(),

@@ -143,6 +143,14 @@ pub struct Feed<'a> {
 pub struct Item<'a> {
     pub episode: &'a Episode,
     pub author: Option<&'a Author>,
+    /// The episode's HTML, unpacked once for the three formats.
+    content_html: std::sync::OnceLock<String>,
+}
+
+impl Item<'_> {
+    pub fn content_html(&self) -> &str {
+        self.content_html.get_or_init(|| self.episode.content_html.unpack())
+    }
 }
 
 /// The three formats' file names, the same in every feed folder.
@@ -310,7 +318,8 @@ fn series_feed<'a>(site: &'a Site, series: &'a Series, hub: Option<&'a Url>, fol
 }
 
 fn item<'a>(episode: &'a Episode, series: &'a Series) -> Item<'a> {
-    Item { episode, author: episode.meta.author.as_ref().or(series.author.as_ref()) }
+    let author = episode.meta.author.as_ref().or(series.author.as_ref());
+    Item { episode, author, content_html: std::sync::OnceLock::new() }
 }
 
 /// Newest first; ties (two episodes at the same instant) by permalink, so

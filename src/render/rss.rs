@@ -110,7 +110,7 @@ fn render_item(item: &super::Item<'_>) -> Item {
         categories: episode.meta.tags.iter().map(|c| category(c)).collect(),
         guid: Some(Guid { value: episode.id.clone(), permalink: episode.id_is_permalink() }),
         pub_date: Some(episode.meta.published.rfc2822()),
-        content: Some(episode.content_html.unpack()),
+        content: Some(item.content_html().to_owned()),
         dublin_core_ext: item.author.and_then(creator),
         ..Item::default()
     }
