@@ -43,7 +43,7 @@ enum Command {
         #[command(flatten)]
         source: Source,
     },
-    /// Build, write the feeds, and serve them over HTTP from memory.
+    /// Build, write the feeds, and serve them over HTTP (a restart answers at once from what feeds/ holds).
     Serve {
         #[command(flatten)]
         source: Source,
