@@ -23,23 +23,17 @@ from __future__ import annotations
 import http.client
 import os
 import re
-import shutil
 import signal
 import statistics
 import subprocess
-import sys
-import tempfile
 import time
 import zlib
 
-HERE = os.path.dirname(os.path.abspath(__file__))
+from benchlib import generate, status_kb, work_dir
+
 # Episodes are weekly from 2000-01-03: by 2200 all of them are published.
 NOW = os.environ.get("NOW", "2200-01-01T00:00:00Z")
 FEED = "/bench/rss.xml"
-
-
-def log(message: str) -> None:
-    print(f"==> {message}", file=sys.stderr, flush=True)
 
 
 def fetch(conn: http.client.HTTPConnection) -> bytes:
@@ -78,11 +72,7 @@ def wakeups(pid: int) -> int:
 
 
 def rss_mb(pid: int) -> float:
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
+    return status_kb(pid, "VmRSS") / 1024
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -97,26 +87,12 @@ def main() -> None:
     edits = int(os.environ.get("EDITS", "50"))
     gap = float(os.environ.get("GAP", "1"))
     idle = float(os.environ.get("IDLE", "60"))
-    keep = os.environ.get("BENCH_DIR")
-    work = keep or tempfile.mkdtemp(prefix="episodic-live-")
-    os.makedirs(work, exist_ok=True)
-    try:
+    with work_dir("episodic-live-") as work:
         run(binary, episodes, edits, gap, idle, work)
-    finally:
-        if not keep:
-            shutil.rmtree(work, ignore_errors=True)
 
 
 def run(binary: str, episodes: int, edits: int, gap: float, idle: float, work: str) -> None:
-    log(f"generating {episodes} episodes in {work}")
-    subprocess.run(
-        [sys.executable, os.path.join(HERE, "gen_content.py"), "--episodes", str(episodes), "--out", work, "--clean"],
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
-    content = os.path.join(work, "episodic")
-    out = os.path.join(work, "feeds")
-    shutil.rmtree(out, ignore_errors=True)
+    content, out = generate(work, episodes)
     server_log = open(os.path.join(work, "server.log"), "w")
     server = subprocess.Popen(
         [binary, "serve", "--content", content, "--out", out, "--listen", "127.0.0.1:0", "--now", NOW],

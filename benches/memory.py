@@ -23,26 +23,15 @@ from __future__ import annotations
 
 import http.client
 import os
-import shutil
 import signal
 import subprocess
-import sys
-import tempfile
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
+from benchlib import generate, status_kb, work_dir
+
 NOW = os.environ.get("NOW", "2200-01-01T00:00:00Z")
 FEED = "/bench/rss.xml"
 VARIANT_SUFFIXES = (".gz", ".br", ".zst")
-
-
-def log(message: str) -> None:
-    print(f"==> {message}", file=sys.stderr, flush=True)
-
-
-def status_kb(pid: int, key: str) -> int:
-    with open(f"/proc/{pid}/status") as f:
-        return next(int(line.split()[1]) for line in f if line.startswith(key + ":"))
 
 
 def urls(out: str) -> list[str]:
@@ -94,7 +83,7 @@ def fetch_all(port: int, paths: list[str], encoding: str | None) -> None:
             raise SystemExit(f"GET {path}: {response.status}")
 
 
-def measure(server: subprocess.Popen, port: int, paths: list[str], label: str) -> None:
+def measure(server: subprocess.Popen, port: int, paths: list[str], label: str) -> float:
     time.sleep(5)  # the first build's feeds/ write and best compression
     t0 = time.perf_counter()
     fetch_all(port, paths, None)
@@ -118,18 +107,8 @@ def main() -> None:
     binary = os.environ.get("EPISODIC_BIN", "target/release/episodic")
     episodes = int(os.environ.get("EPISODES", "10000"))
     port = int(os.environ.get("PORT", "18571"))
-    keep = os.environ.get("BENCH_DIR")
-    work = keep or tempfile.mkdtemp(prefix="episodic-memory-")
-    os.makedirs(work, exist_ok=True)
-    try:
-        log(f"generating {episodes} episodes in {work}")
-        subprocess.run(
-            [sys.executable, os.path.join(HERE, "gen_content.py"), "--episodes", str(episodes), "--out", work, "--clean"],
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
-        content, out = os.path.join(work, "episodic"), os.path.join(work, "feeds")
-        shutil.rmtree(out, ignore_errors=True)
+    with work_dir("episodic-memory-") as work:
+        content, out = generate(work, episodes)
         with open(os.path.join(work, "server.log"), "w") as log_file:
             server, cold = start(binary, content, out, port, log_file)
             print(f"cold start (empty feeds/): first 200 after {cold * 1000:.0f} ms")
@@ -146,9 +125,6 @@ def main() -> None:
                 stop(server)
         goal = max(cold_rss, warm_rss) <= 150 and warm <= 1.0
         print(f"goal (<= 150 MB resident, restart first byte <= 1 s): {'met' if goal else 'NOT met'}")
-    finally:
-        if not keep:
-            shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

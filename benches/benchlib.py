@@ -1,0 +1,51 @@
+"""What the Python benchmarks share: logging, a work folder, the generated
+content tree, and /proc readings (stdlib only)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def log(message: str) -> None:
+    print(f"==> {message}", file=sys.stderr, flush=True)
+
+
+@contextlib.contextmanager
+def work_dir(prefix: str) -> Iterator[str]:
+    """BENCH_DIR if set (kept), else a temp dir removed at exit."""
+    keep = os.environ.get("BENCH_DIR")
+    work = keep or tempfile.mkdtemp(prefix=prefix)
+    os.makedirs(work, exist_ok=True)
+    try:
+        yield work
+    finally:
+        if not keep:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def generate(work: str, episodes: int) -> tuple[str, str]:
+    """The generated tree in `work`; returns its content folder and an
+    empty feeds folder path."""
+    log(f"generating {episodes} episodes in {work}")
+    subprocess.run(
+        [sys.executable, os.path.join(HERE, "gen_content.py"), "--episodes", str(episodes), "--out", work, "--clean"],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    out = os.path.join(work, "feeds")
+    shutil.rmtree(out, ignore_errors=True)
+    return os.path.join(work, "episodic"), out
+
+
+def status_kb(pid: int, key: str) -> int:
+    """A `kB` line of /proc/PID/status, such as VmRSS or VmHWM."""
+    with open(f"/proc/{pid}/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith(key + ":"))
