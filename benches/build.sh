@@ -81,18 +81,21 @@ cmds+=(-n hugo "$HUGO_CMD")
 hyperfine --warmup 1 --runs "$RUNS" --prepare "$PREPARE" \
   --export-json "$JSON" "${cmds[@]}"
 
-median() {  # median <command-name>  -> seconds
-  python3 - "$JSON" "$1" <<'PY'
+stat_of() {  # stat_of <command-name> <median|user|system>  -> seconds
+  # hyperfine keeps each run's wall time (median over them) and the mean
+  # user and system CPU time.
+  python3 - "$JSON" "$1" "$2" <<'PY'
 import json, sys
 data = json.load(open(sys.argv[1]))
 for r in data["results"]:
     if r.get("command") == sys.argv[2]:
-        print(f'{r["median"]:.4f}')
+        print(f'{r[sys.argv[3]]:.4f}')
         break
 else:
     sys.exit(f"no result named {sys.argv[2]} in {sys.argv[1]}")
 PY
 }
+median() { stat_of "$1" median; }
 
 # --- peak memory -------------------------------------------------------------
 peak_mb() {  # peak_mb <name> <command>  -> MB (MiB) of max RSS
@@ -124,17 +127,19 @@ E_FILES=$(count_files "$OUT_EP")
 log "episodic output: $E_FILES files, $(du -sh "$OUT_EP" | cut -f1)"
 [[ $E_FILES -gt 0 ]] || die "episodic produced no files in $OUT_EP"
 
-python3 - "$E_MED" "$E_MB" "$H_MED" "$H_MB" "$EPISODES" <<'PY'
+python3 - "$E_MED" "$E_MB" "$H_MED" "$H_MB" "$EPISODES" \
+  "$(stat_of episodic user)" "$(stat_of episodic system)" "$(stat_of hugo user)" "$(stat_of hugo system)" <<'PY'
 import sys
 e_med, e_mb, h_med, h_mb = (float(x) for x in sys.argv[1:5])
 n = int(sys.argv[5])
+e_user, e_sys, h_user, h_sys = (float(x) for x in sys.argv[6:10])
 speed = h_med / e_med if e_med > 0 else float("inf")
 mem = h_mb / e_mb if e_mb > 0 else float("inf")
 print()
 print(f"{n} episodes")
-print(f"{'':10}{'median wall':>14}{'peak RSS':>12}")
-print(f"{'episodic':10}{e_med:>12.2f} s{e_mb:>9.0f} MB")
-print(f"{'hugo':10}{h_med:>12.2f} s{h_mb:>9.0f} MB")
+print(f"{'':10}{'median wall':>14}{'mean user':>12}{'mean sys':>12}{'peak RSS':>12}")
+print(f"{'episodic':10}{e_med:>12.2f} s{e_user:>10.2f} s{e_sys:>10.2f} s{e_mb:>9.0f} MB")
+print(f"{'hugo':10}{h_med:>12.2f} s{h_user:>10.2f} s{h_sys:>10.2f} s{h_mb:>9.0f} MB")
 print()
 print(f"episodic: median {e_med:.2f} s, peak {e_mb:.0f} MB | "
       f"hugo: median {h_med:.2f} s, peak {h_mb:.0f} MB | "

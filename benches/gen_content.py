@@ -6,7 +6,7 @@ Writes, under OUT:
   OUT/episodic/bench/series.toml
   OUT/episodic/bench/NNNNN-slug.md        (TOML front matter, ~1,500 words)
   OUT/hugo/hugo.toml
-  OUT/hugo/layouts/{index.html,_default/single.html,_default/list.html}
+  OUT/hugo/layouts/{index.html,_default/single.html,_default/list.html,_default/rss.xml}
   OUT/hugo/content/bench/_index.md
   OUT/hugo/content/bench/NNNNN-slug.md    (same body, equivalent front matter)
 
@@ -260,6 +260,26 @@ HUGO_INDEX = """<!doctype html>
 </html>
 """
 
+# Hugo's built-in RSS template carries summaries only; episodic's feeds
+# carry each episode's full HTML, so Hugo's does too here.
+HUGO_RSS = """{{ printf "<?xml version=\\"1.0\\" encoding=\\"utf-8\\"?>" | safeHTML }}
+<rss version="2.0">
+<channel>
+<title>{{ .Title }} | {{ .Site.Title }}</title>
+<link>{{ .Permalink }}</link>
+<description>{{ .Title }}</description>
+<language>{{ .Site.LanguageCode }}</language>
+{{ range .Pages }}<item>
+<title>{{ .Title }}</title>
+<link>{{ .Permalink }}</link>
+<guid>{{ .Permalink }}</guid>
+<pubDate>{{ .Date.Format "Mon, 02 Jan 2006 15:04:05 -0700" | safeHTML }}</pubDate>
+<description>{{ .Content | html }}</description>
+</item>
+{{ end }}</channel>
+</rss>
+"""
+
 
 def write(path: str, text: str) -> None:
     with open(path, "w", encoding="utf-8", newline="\n") as f:
@@ -304,19 +324,26 @@ def main(argv: list[str]) -> int:
           'title = "Bench"\n'
           'title_format = "{number}화. {title}"\n')
 
-    # Hugo: defaults kept (taxonomies, RSS for home/section/taxonomy/term,
-    # sitemap, robots off, ...). buildFuture is needed because episode dates
-    # run to ~2191 and episodic is run with --now 2200-01-01.
+    # Hugo: defaults kept (taxonomies, sitemap, robots off, ...), with the
+    # outputs that match episodic's work spelled out: an HTML page per
+    # episode (single.html), the series' list page (list.html) and its
+    # full-content RSS, the home page and its RSS. buildFuture is needed
+    # because episode dates run to ~2191 and episodic runs with --now 2200.
     write(os.path.join(hugo_root, "hugo.toml"),
           'baseURL = "https://example.com/"\n'
           f'title = {toml_str(site_title)}\n'
           'languageCode = "ko"\n'
           'defaultContentLanguage = "ko"\n'
           'timeZone = "Asia/Seoul"\n'
-          'buildFuture = true\n')
+          'buildFuture = true\n'
+          '\n[outputs]\n'
+          'home = ["html", "rss"]\n'
+          'section = ["html", "rss"]\n'
+          'page = ["html"]\n')
     write(os.path.join(hugo_content, "_index.md"), '+++\ntitle = "Bench"\n+++\n')
     write(os.path.join(hugo_layouts, "_default", "single.html"), HUGO_SINGLE)
     write(os.path.join(hugo_layouts, "_default", "list.html"), HUGO_LIST)
+    write(os.path.join(hugo_layouts, "_default", "rss.xml"), HUGO_RSS)
     write(os.path.join(hugo_layouts, "index.html"), HUGO_INDEX)
 
     vocab = build_vocab(random.Random(args.seed))
