@@ -151,14 +151,19 @@ pub struct Record<'a> {
     pub bytes: Option<&'a [u8]>,
 }
 
-/// The records of `encoded`'s files. `written`: feeds/ holds them as the
-/// last emit left them.
-pub fn records(encoded: &Encoded, written: bool) -> impl Iterator<Item = Record<'_>> {
-    encoded.variants.iter().map(move |variant| Record {
-        path: format!("{}{}", encoded.output.path, variant.encoding.file_suffix()),
-        kind: encoded.output.kind,
+/// The records of `output`'s files, one per variant (identity first).
+/// `written`: feeds/ holds them as the last emit left them.
+pub fn records<'a>(
+    output: &'a Output,
+    variants: &'a [Variant],
+    modified: Option<SystemTime>,
+    written: bool,
+) -> impl Iterator<Item = Record<'a>> {
+    variants.iter().map(move |variant| Record {
+        path: format!("{}{}", output.path, variant.encoding.file_suffix()),
+        kind: output.kind,
         digest: Digest { len: variant.len, etag: variant.etag.clone() },
-        modified: encoded.last_modified,
+        modified,
         bytes: if written { None } else { variant.in_memory().map(|b| &b[..]) },
     })
 }

@@ -12,6 +12,9 @@
 
 mod repair;
 mod watching;
+mod wiring;
+
+pub use wiring::Wiring;
 
 use crate::clock::Clock;
 use crate::diagnostic::ProblemLog;
@@ -28,7 +31,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::io;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime};
 use tracing::{error, info, warn};
@@ -88,36 +91,6 @@ impl Handle {
         let _ = self.sender.send(Signal::Stop);
         if self.thread.join().is_err() {
             error!("the live rebuild thread panicked");
-        }
-    }
-}
-
-/// What connects the live driver to the server, made before the driver:
-/// a restart serves what feeds/ holds while the first build runs.
-pub struct Wiring {
-    snapshot: Arc<ArcSwap<Snapshot>>,
-    sender: Sender<Signal>,
-    signals: Receiver<Signal>,
-}
-
-impl Wiring {
-    /// Serving `first` until the driver swaps in its first build.
-    pub fn new(first: Snapshot) -> Self {
-        let (sender, signals) = mpsc::channel();
-        Wiring { snapshot: Arc::new(ArcSwap::from_pointee(first)), sender, signals }
-    }
-
-    /// The handle HTTP reads from.
-    pub fn snapshot(&self) -> Arc<ArcSwap<Snapshot>> {
-        self.snapshot.clone()
-    }
-
-    /// What HTTP calls when a file in feeds/ cannot be served (with the
-    /// output's path): it is written again.
-    pub fn damage_report(&self) -> impl Fn(&str) + Send + Sync + 'static {
-        let sender = self.sender.clone();
-        move |path: &str| {
-            let _ = sender.send(Signal::Damaged(path.to_owned()));
         }
     }
 }

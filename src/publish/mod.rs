@@ -9,10 +9,14 @@
 //! the bytes last changed: kept in memory, written as each file's mtime, and
 //! read back from there after a restart.
 
+mod earlier;
 mod resource;
 mod status;
 
+pub use earlier::resume;
 pub use status::status;
+
+use earlier::{note, parse_note};
 
 use resource::{place, quick_variants, resource, same_bytes};
 
@@ -320,24 +324,16 @@ impl Publisher {
     /// last write, removes what went. Then what is served from disk no
     /// longer holds its bytes in memory: swap again to let them go.
     pub fn write(&mut self) -> Result<EmitReport, EmitError> {
-        let encoded: Vec<(Encoded, bool)> = self
+        let records: Vec<emit::Record<'_>> = self
             .served
             .iter()
-            .map(|(path, s)| {
-                let encoded = Encoded {
-                    output: s.output.clone(),
-                    variants: s.resource.variants.clone(),
-                    effort: s.effort,
-                    last_modified: Some(s.resource.last_modified),
-                };
-                (encoded, !self.dirty.contains(path))
+            .flat_map(|(path, s)| {
+                let modified = Some(s.resource.last_modified);
+                emit::records(&s.output, &s.resource.variants, modified, !self.dirty.contains(path))
             })
             .collect();
-        let records: Vec<emit::Record<'_>> =
-            encoded.iter().flat_map(|(encoded, written)| emit::records(encoded, *written)).collect();
         let report = emit::emit(&self.out, &records, Some(&note(&self.base_url, self.max_age)))?;
         drop(records);
-        drop(encoded);
         for path in std::mem::take(&mut self.dirty) {
             if let Some(served) = self.served.get_mut(&path)
                 && let Some(placed) = place(&self.out, served)
@@ -365,48 +361,12 @@ fn absolute(base_url: &Url, path: &str) -> String {
     base_url.join(path).map_or_else(|_| format!("{base_url}{path}"), String::from)
 }
 
-/// What the last run left in feeds/, to serve while the first build runs,
-/// so a restart answers at once: every file its manifest lists, from disk
-/// (nothing is read), with caches told to come back within a second.
-/// `None` if feeds/ has no manifest with a note.
-pub fn resume(out: &Path, now: jiff::Timestamp) -> Option<Snapshot> {
-    let (base_url, max_age) = emit::read_note(out).as_deref().and_then(parse_note)?;
-    let loaded = emit::load(out, &BTreeSet::new());
-    let resources: Vec<(String, Arc<Resource>)> = loaded
-        .into_iter()
-        .map(|Encoded { output, variants, last_modified, .. }| {
-            let last_modified = last_modified.unwrap_or(SystemTime::UNIX_EPOCH);
-            let mut resource = resource(&output, variants, last_modified, (&base_url, None));
-            resource.changes_at = Some(now);
-            (output.path, Arc::new(resource))
-        })
-        .collect();
-    let status = Status {
-        warnings: vec![format!(
-            "serving what the last run left in {} until the first build is done",
-            out.display()
-        )],
-        ..Status::default()
-    };
-    Some(Snapshot::new(resources.iter().map(|(path, r)| (path, r)), &base_url, max_age, &status))
-}
-
 /// Writes `build`'s outputs and their compressed variants to `out` (for
 /// `episodic build`, which serves nothing).
 pub fn write(build: &Build, out: &Path) -> Result<EmitReport, EmitError> {
     let encoded = emit::encode(out, build.outputs.clone());
-    let records: Vec<emit::Record<'_>> = encoded.iter().flat_map(|e| emit::records(e, false)).collect();
+    let records: Vec<emit::Record<'_>> =
+        encoded.iter().flat_map(|e| emit::records(&e.output, &e.variants, e.last_modified, false)).collect();
     let note = build.catalog.as_ref().map(|c| note(&c.site.base_url, c.site.cache_max_age));
     emit::emit(out, &records, note.as_deref())
-}
-
-/// The manifest's note: what serving feeds/ needs when site.toml is broken.
-fn note(base_url: &Url, max_age: u32) -> String {
-    format!("site {base_url} {max_age}")
-}
-
-fn parse_note(note: &str) -> Option<(Url, u32)> {
-    let mut words = note.strip_prefix("site ")?.split_whitespace();
-    let base_url = Url::parse(words.next()?).ok()?;
-    Some((base_url, words.next()?.parse().ok()?))
 }
