@@ -84,59 +84,54 @@ impl hyper::service::Service<Request<Incoming>> for Handler {
 
     fn call(&self, request: Request<Incoming>) -> Self::Future {
         self.activity.request();
-        let access = tracing::enabled!(target: "episodic::access", Level::INFO).then(|| Access::of(&request));
-        match (self.respond(&request), access) {
-            (Respond::Now(response), None) => Reply::Ready(Some(response)),
-            (Respond::Now(response), Some(access)) => {
-                access.log(&response);
+        let logging = tracing::enabled!(target: "episodic::access", Level::INFO);
+        let started = logging.then(Instant::now);
+        match self.respond(&request) {
+            Respond::Now(response) => {
+                if let Some(started) = started {
+                    let user_agent = user_agent(&request);
+                    log_access(request.method(), request.uri().path(), user_agent, &response, started);
+                }
                 Reply::Ready(Some(response))
             }
-            (Respond::Later(reading), access) => Reply::Reading(Box::pin(async move {
-                let response = reading.await;
-                if let Some(access) = access {
-                    access.log(&response);
-                }
-                response
-            })),
+            Respond::Later(reading) => {
+                // What the log needs outlives the request only here.
+                let access = started.map(|started| {
+                    let path = request.uri().path().to_owned();
+                    (request.method().clone(), path, user_agent(&request).to_owned(), started)
+                });
+                Reply::Reading(Box::pin(async move {
+                    let response = reading.await;
+                    if let Some((method, path, user_agent, started)) = access {
+                        log_access(&method, &path, &user_agent, &response, started);
+                    }
+                    response
+                }))
+            }
         }
     }
 }
 
-/// What the access log says about a request, taken before it is answered.
-struct Access {
-    started: Instant,
-    method: Method,
-    path: String,
-    user_agent: String,
+fn user_agent(request: &Request<Incoming>) -> &str {
+    request.headers().get(USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("-")
 }
 
-impl Access {
-    fn of(request: &Request<Incoming>) -> Self {
-        let user_agent = request.headers().get(USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("-");
-        Access {
-            started: Instant::now(),
-            method: request.method().clone(),
-            path: request.uri().path().to_owned(),
-            user_agent: user_agent.to_owned(),
-        }
-    }
-
-    fn log(&self, response: &Response<Body>) {
-        info!(
-            target: "episodic::access",
-            method = %self.method,
-            path = %self.path,
-            status = response.status().as_u16(),
-            // What goes on the wire: HEAD sends headers only.
-            bytes = if self.method == Method::HEAD {
-                "0"
-            } else {
-                response.headers().get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()).unwrap_or("0")
-            },
-            micros = u64::try_from(self.started.elapsed().as_micros()).unwrap_or(u64::MAX),
-            user_agent = %self.user_agent,
-        );
-    }
+/// One line of the access log.
+fn log_access(method: &Method, path: &str, user_agent: &str, response: &Response<Body>, started: Instant) {
+    info!(
+        target: "episodic::access",
+        method = %method,
+        path = %path,
+        status = response.status().as_u16(),
+        // What goes on the wire: HEAD sends headers only.
+        bytes = if method == Method::HEAD {
+            "0"
+        } else {
+            response.headers().get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()).unwrap_or("0")
+        },
+        micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
+        user_agent = %user_agent,
+    );
 }
 
 impl Handler {
