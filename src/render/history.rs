@@ -11,7 +11,7 @@
 //! usual file names; documents link `current`, `prev-archive` (older) and
 //! `next-archive` (newer).
 
-use super::memo::{Inputs, Memo};
+use super::memo::Memo;
 use super::{Archive, Feed, Output, render_formats, series_feed};
 use crate::model::{Episode, Series, Site};
 use rayon::prelude::*;
@@ -143,15 +143,15 @@ pub fn render_archives(site: &Site, series: &Series, split: &Split<'_>, memo: &m
     let mut outputs = Vec::new();
     let mut missing = Vec::new();
     for block in &split.blocks {
-        let inputs = Inputs::new(&block.episodes, format!("{:?}{:?}", block.history, block.archive));
-        match memo.get(&series.slug, &block.dir, &inputs) {
+        let rest = format!("{:?}{:?}", block.history, block.archive);
+        match memo.get(&series.slug, &block.dir, &block.episodes, &rest) {
             Some(kept) => outputs.extend(kept),
-            None => missing.push((block, inputs)),
+            None => missing.push((block, rest)),
         }
     }
-    let made: Vec<(String, Inputs, Vec<Output>)> = missing
+    let made: Vec<(&Block<'_>, String, Vec<Output>)> = missing
         .into_par_iter()
-        .map(|(block, inputs)| {
+        .map(|(block, rest)| {
             let folder = match &block.history {
                 History::Archived { current, .. } => {
                     current.join(&block.dir).unwrap_or_else(|_| current.clone())
@@ -170,12 +170,12 @@ pub fn render_archives(site: &Site, series: &Series, split: &Split<'_>, memo: &m
                 ..base
             };
             let dir = format!("{}/{}", series.slug, block.dir);
-            (block.dir.clone(), inputs, render_formats(&feed, &dir, None, Some(block.archive)).to_vec())
+            (block, rest, render_formats(&feed, &dir, None, Some(block.archive)).to_vec())
         })
         .collect();
-    for (dir, inputs, rendered) in made {
+    for (block, rest, rendered) in made {
         outputs.extend(rendered.iter().cloned());
-        memo.put(&series.slug, &dir, inputs, rendered);
+        memo.put(&series.slug, &block.dir, &block.episodes, rest, rendered);
     }
     outputs
 }

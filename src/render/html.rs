@@ -13,7 +13,7 @@
 //! rendered from Markdown, goes in as it is. What templates see is in
 //! `views`.
 
-use super::memo::{Inputs, Memo};
+use super::memo::Memo;
 use super::views::{
     DateView, EpisodeLink, EpisodeView, LinkView, PageMeta, SeriesView, SiteView, author, feed_links, words,
 };
@@ -22,6 +22,7 @@ use crate::model::{Catalog, Episode, Series, Site};
 use jiff::Timestamp;
 use minijinja::{Environment, Value, context};
 use rayon::prelude::*;
+use std::fmt::Write;
 use std::sync::Arc;
 
 /// The built-in templates, by name.
@@ -188,13 +189,15 @@ pub fn render_series_pages(
         feeds: feeds(),
         opml: None,
     };
-    let episodes: Vec<EpisodeLink<'_>> =
-        reading.iter().map(|e| EpisodeLink::of(e, &series.timezone)).collect();
+    let episodes: Vec<Value> = reading
+        .iter()
+        .map(|e| memo.link(&series.slug, e, || Value::from_serialize(EpisodeLink::of(e, &series.timezone))))
+        .collect();
     let ctx = context! {
         page => Value::from_serialize(&page),
         site => Value::from_serialize(SiteView::of(site)),
         series => Value::from_serialize(SeriesView::of(series, reading.last().map(|e| e.as_ref()))),
-        episodes => Value::from_serialize(&episodes),
+        episodes => Value::from(episodes),
         words => Value::from_serialize(words(&series.language)),
     };
     let (html, problem) = templates.render("series.html", &ctx);
@@ -206,38 +209,65 @@ pub fn render_series_pages(
     // An episode page shows its neighbours' titles; the newest gains a
     // "next" link when the next scheduled episode goes live.
     let mut missing = Vec::new();
-    for (i, episode) in reading.iter().enumerate() {
+    // Written again for each of 10,000 pages: no allocation on a hit.
+    let (mut name, mut rest) = (String::new(), String::new());
+    for (i, &episode) in reading.iter().enumerate() {
         let prev = i.checked_sub(1).map(|p| reading[p]);
         let next = reading.get(i + 1).copied();
-        let page_changes_at = if next.is_none() { changes_at } else { None };
-        let around: Vec<&Arc<Episode>> = [prev, Some(*episode), next].into_iter().flatten().collect();
-        let inputs = Inputs::new(&around, format!("{}{}{page_changes_at:?}", prev.is_some(), next.is_some()));
-        let name = episode.meta.number.to_string();
-        match memo.get(&series.slug, &name, &inputs) {
+        let changes_at = if next.is_none() { changes_at } else { None };
+        let mut shown = [episode; 3];
+        let mut count = 0;
+        for neighbour in [prev, Some(episode), next].into_iter().flatten() {
+            shown[count] = neighbour;
+            count += 1;
+        }
+        name.clear();
+        rest.clear();
+        let _ = write!(name, "{}", episode.meta.number);
+        let _ = write!(rest, "{}{}{changes_at:?}", prev.is_some(), next.is_some());
+        match memo.get(&series.slug, &name, &shown[..count], &rest) {
             Some(kept) => outputs.extend(kept),
-            None => missing.push((name, inputs, *episode, prev, next, page_changes_at)),
+            None => {
+                let (name, rest) = (name.clone(), rest.clone());
+                missing.push(Unmade { name, rest, shown, count, episode, prev, next, changes_at });
+            }
         }
     }
-    let made: Vec<(String, Inputs, Output, Option<TemplateProblem>)> = missing
+    let made: Vec<_> = missing
         .into_par_iter()
-        .map(|(name, inputs, episode, prev, next, page_changes_at)| {
-            let (html, problem) = render_episode(site, series, episode, prev, next, templates);
-            let mut output =
-                Output::new(format!("{}/{name}/index.html", series.slug), OutputKind::Page, html);
-            output.changes_at = page_changes_at;
+        .map(|page| {
+            let (html, problem) = render_episode(site, series, page.episode, page.prev, page.next, templates);
+            let path = format!("{}/{}/index.html", series.slug, page.name);
+            let mut output = Output::new(path, OutputKind::Page, html);
+            output.changes_at = page.changes_at;
             output.bulk = true;
-            (name, inputs, output, problem)
+            (page, output, problem)
         })
         .collect();
-    for (name, inputs, output, problem) in made {
+    for (page, output, problem) in made {
         match problem {
             // Not remembered: the problem must be reported again next time.
             Some(problem) => problems.push(problem),
-            None => memo.put(&series.slug, &name, inputs, vec![output.clone()]),
+            None => {
+                memo.put(&series.slug, &page.name, &page.shown[..page.count], page.rest, vec![output.clone()])
+            }
         }
         outputs.push(output);
     }
     (outputs, problems)
+}
+
+/// An episode page the memo did not have, and what it shows.
+struct Unmade<'e> {
+    name: String,
+    rest: String,
+    /// The episode and its neighbours (the first `count`).
+    shown: [&'e Arc<Episode>; 3],
+    count: usize,
+    episode: &'e Arc<Episode>,
+    prev: Option<&'e Arc<Episode>>,
+    next: Option<&'e Arc<Episode>>,
+    changes_at: Option<Timestamp>,
 }
 
 fn render_episode(

@@ -9,7 +9,7 @@
 //! (and compressed) again only when what it shows changed, an episode
 //! published or updated, not on every edit of an episode's text.
 
-use super::memo::{Inputs, Memo};
+use super::memo::Memo;
 use super::{Output, OutputKind, ROBOTS, RSS, SITEMAP, SUBSCRIPTIONS, join};
 use crate::model::{Catalog, Instant};
 use jiff::Timestamp;
@@ -35,16 +35,25 @@ pub fn render_listings(catalog: &Catalog, now: Timestamp, memo: &mut Memo) -> Ve
     for entry in &catalog.series {
         let _ = writeln!(shown, "{}", entry.series.home);
         for episode in entry.published(now) {
-            let _ = writeln!(shown, "{} {}", episode.permalink, episode.meta.updated.rfc3339());
+            // Numbers, not the date as shown: formatting 10,000 dates would
+            // cost more than the rest of an edit's sitemap check.
+            let updated = &episode.meta.updated;
+            let (at, offset) = (updated.timestamp, updated.offset.seconds());
+            let _ = writeln!(
+                shown,
+                "{} {} {} {offset}",
+                episode.permalink,
+                at.as_second(),
+                at.subsec_nanosecond()
+            );
         }
     }
-    let inputs = Inputs::new(&[], shown);
-    let sitemap = match memo.get(SITE, SITEMAP, &inputs) {
+    let sitemap = match memo.get(SITE, SITEMAP, &[], &shown) {
         Some(kept) => kept,
         None => {
             let mut sitemap = Output::new(SITEMAP.to_owned(), OutputKind::Listing, sitemap(catalog, now));
             sitemap.changes_at = changes_at;
-            memo.put(SITE, SITEMAP, inputs, vec![sitemap.clone()]);
+            memo.put(SITE, SITEMAP, &[], shown, vec![sitemap.clone()]);
             vec![sitemap]
         }
     };

@@ -13,26 +13,48 @@
 use super::html::Templates;
 use super::{Body, Output};
 use crate::model::{Catalog, Episode, Series, Site};
+use minijinja::Value;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 /// What one memoised document was made from.
-pub struct Inputs {
+struct Inputs {
     episodes: Vec<Arc<Episode>>,
     /// Everything else it shows (links, the next change), written out.
     rest: String,
 }
 
 impl Inputs {
-    pub fn new(episodes: &[&Arc<Episode>], rest: String) -> Self {
-        Inputs { episodes: episodes.iter().map(|&e| Arc::clone(e)).collect(), rest }
+    fn same_as(&self, episodes: &[&Arc<Episode>], rest: &str) -> bool {
+        self.rest == rest
+            && self.episodes.len() == episodes.len()
+            && self.episodes.iter().zip(episodes).all(|(a, b)| Arc::ptr_eq(a, b))
     }
+}
 
-    fn same_as(&self, other: &Inputs) -> bool {
-        self.rest == other.rest
-            && self.episodes.len() == other.episodes.len()
-            && self.episodes.iter().zip(&other.episodes).all(|(a, b)| Arc::ptr_eq(a, b))
-    }
+/// A document as last rendered, and the run that last used it.
+struct Kept {
+    inputs: Inputs,
+    outputs: Vec<Output>,
+    used: u64,
+}
+
+/// An episode's link as a series page shows it (made once per version of
+/// the episode: a series page lists all 10,000).
+struct Link {
+    /// Keeps the episode's address from being reused while remembered.
+    _episode: Arc<Episode>,
+    value: Value,
+    used: u64,
+}
+
+/// What is remembered of one series (or of the site, under its own key).
+#[derive(Default)]
+struct Remembered {
+    /// By the document's name in the series.
+    documents: HashMap<String, Kept>,
+    /// By the episode's address.
+    links: HashMap<usize, Link>,
 }
 
 #[derive(Default)]
@@ -40,9 +62,10 @@ pub struct Memo {
     site: Option<Site>,
     templates: Option<Arc<Templates>>,
     series: HashMap<String, Series>,
-    /// By series slug, then by the document's name in it.
-    kept: HashMap<String, HashMap<String, (Inputs, Vec<Output>)>>,
-    used: HashSet<(String, String)>,
+    /// By series slug.
+    kept: HashMap<String, Remembered>,
+    /// Counts runs: what the current run did not use is dropped at its end.
+    run: u64,
 }
 
 impl Memo {
@@ -62,34 +85,75 @@ impl Memo {
                 self.series.insert(slug.clone(), entry.series.clone());
             }
         }
-        self.used.clear();
+        self.run += 1;
     }
 
-    /// The outputs made last time from the same inputs.
-    pub(super) fn get(&mut self, slug: &str, name: &str, inputs: &Inputs) -> Option<Vec<Output>> {
-        let (kept, outputs) = self.kept.get(slug)?.get(name)?;
-        if !kept.same_as(inputs) {
+    /// The outputs made last time from the same episodes (by address) and
+    /// the same `rest`.
+    pub(super) fn get(
+        &mut self,
+        slug: &str,
+        name: &str,
+        episodes: &[&Arc<Episode>],
+        rest: &str,
+    ) -> Option<Vec<Output>> {
+        let kept = self.kept.get_mut(slug)?.documents.get_mut(name)?;
+        if !kept.inputs.same_as(episodes, rest) {
             return None;
         }
-        self.used.insert((slug.to_owned(), name.to_owned()));
-        Some(outputs.clone())
+        kept.used = self.run;
+        Some(kept.outputs.clone())
     }
 
     /// Remembers `outputs` without their bytes: a later hit is passed on as
     /// [`Body::AsBefore`].
-    pub(super) fn put(&mut self, slug: &str, name: &str, inputs: Inputs, outputs: Vec<Output>) {
+    pub(super) fn put(
+        &mut self,
+        slug: &str,
+        name: &str,
+        episodes: &[&Arc<Episode>],
+        rest: String,
+        outputs: Vec<Output>,
+    ) {
         let outputs = outputs.into_iter().map(|output| Output { body: Body::AsBefore, ..output }).collect();
-        self.used.insert((slug.to_owned(), name.to_owned()));
-        self.kept.entry(slug.to_owned()).or_default().insert(name.to_owned(), (inputs, outputs));
+        let inputs = Inputs { episodes: episodes.iter().map(|&e| Arc::clone(e)).collect(), rest };
+        let kept = Kept { inputs, outputs, used: self.run };
+        self.kept.entry(slug.to_owned()).or_default().documents.insert(name.to_owned(), kept);
     }
 
-    /// Drops what this run did not use: documents that are gone.
-    pub(super) fn finish(&mut self) {
-        let used = &self.used;
-        for (slug, kept) in &mut self.kept {
-            kept.retain(|name, _| used.contains(&(slug.clone(), name.clone())));
+    /// `episode`'s link as the series `slug` shows it, made by `make` unless
+    /// this version of the episode was seen before.
+    pub(super) fn link(&mut self, slug: &str, episode: &Arc<Episode>, make: impl FnOnce() -> Value) -> Value {
+        let links = match self.kept.get_mut(slug) {
+            Some(remembered) => &mut remembered.links,
+            None => &mut self.kept.entry(slug.to_owned()).or_default().links,
+        };
+        let address = Arc::as_ptr(episode) as usize;
+        match links.get_mut(&address) {
+            Some(link) => {
+                link.used = self.run;
+                link.value.clone()
+            }
+            None => {
+                let value = make();
+                links.insert(
+                    address,
+                    Link { _episode: Arc::clone(episode), value: value.clone(), used: self.run },
+                );
+                value
+            }
         }
-        self.kept.retain(|_, kept| !kept.is_empty());
+    }
+
+    /// Drops what this run did not use: documents that are gone, episodes
+    /// that changed.
+    pub(super) fn finish(&mut self) {
+        let run = self.run;
+        for remembered in self.kept.values_mut() {
+            remembered.documents.retain(|_, kept| kept.used == run);
+            remembered.links.retain(|_, link| link.used == run);
+        }
+        self.kept.retain(|_, r| !r.documents.is_empty() || !r.links.is_empty());
         let slugs: HashSet<&String> = self.kept.keys().collect();
         self.series.retain(|slug, _| slugs.contains(slug));
     }

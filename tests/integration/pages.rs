@@ -154,6 +154,44 @@ fn a_scheduled_episode_gets_its_page_links_and_picture_when_it_goes_live() {
 }
 
 #[test]
+fn an_edit_shows_on_the_series_page_and_on_its_neighbours_pages_only() {
+    let f = serial_with_secrets(59);
+    f.write("s/05-e.md", &episode("Third", "2026-11-16T10:00:00", "", "Five.\n"));
+    f.write("s/06-f.md", &episode("Fourth", "2026-11-23T10:00:00", "", "Six.\n"));
+    let server = Server::start(&f, NOW, &[]);
+    let listed = ["1화. First", "2화. Second", "5화. Third", "6화. Fourth"];
+    assert_eq!(all(&page(&server, "/s/"), "ol.episodes a", "text"), listed);
+    let etag = |path: &str| server.get(path, &[]).header("etag").to_owned();
+    let (first, third, fourth) = (etag("/s/1/"), etag("/s/5/"), etag("/s/6/"));
+
+    // Retitled and moved a week on: the series page lists it anew, its
+    // neighbours' pages show the new title, other pages are kept.
+    f.write("s/02-b.md", &episode("Second, retitled", "2026-11-10T11:30:00", "", "Two.\n"));
+    wait_for("the retitled episode", || {
+        let titles = all(&page(&server, "/s/"), "ol.episodes a", "text");
+        (titles == ["1화. First", "2화. Second, retitled", "5화. Third", "6화. Fourth"]).then_some(())
+    });
+    let series = page(&server, "/s/");
+    assert_eq!(all(&series, "ol.episodes a", "href"), ["/s/1/", "/s/2/", "/s/5/", "/s/6/"]);
+    assert_eq!(
+        all(&series, "ol.episodes time", "datetime"),
+        [
+            "2026-11-02T10:00:00+09:00",
+            "2026-11-10T11:30:00+09:00",
+            "2026-11-16T10:00:00+09:00",
+            "2026-11-23T10:00:00+09:00"
+        ]
+    );
+    assert_eq!(one(&page(&server, "/s/1/"), "a[rel=next]", "text"), "2화. Second, retitled →");
+    assert_eq!(one(&page(&server, "/s/5/"), "a[rel=prev]", "text"), "← 2화. Second, retitled");
+    assert_eq!(one(&page(&server, "/s/2/"), "h1", "text"), "2화. Second, retitled");
+    assert_ne!(etag("/s/1/"), first);
+    assert_ne!(etag("/s/5/"), third);
+    assert_eq!(etag("/s/6/"), fourth, "not a neighbour: kept");
+    assert_eq!(server.get("/s/6/", &[("if-none-match", &fourth)]).status, 304);
+}
+
+#[test]
 fn writers_templates_replace_the_built_in_ones_and_a_broken_one_keeps_the_last_good() {
     let f = serial_with_secrets(59);
     f.write_template("episode.html", "{% extends \"base.html\" %}{% block main %}<p id=\"mine\">{{ episode.title }} / {{ series.title }}</p>{{ content }}{% endblock %}");
