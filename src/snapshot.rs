@@ -193,7 +193,10 @@ impl Snapshot {
         let mut folders = HashSet::from([String::new()]);
         for path in resources.keys() {
             let mut folder = path.as_str();
-            while let Some((parent, _)) = folder.rsplit_once('/') {
+            // A folder already known has its parents known too.
+            while let Some((parent, _)) = folder.rsplit_once('/')
+                && !folders.contains(parent)
+            {
                 folders.insert(parent.to_owned());
                 folder = parent;
             }

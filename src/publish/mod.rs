@@ -173,39 +173,33 @@ impl Publisher {
         // Most outputs are as served (one edit among 10,000 episodes): find
         // the few that changed, then compress those in parallel, so the
         // slow ones are spread over the cores whatever their order.
+        // Taken apart, not cloned: what this build still makes moves on.
+        let mut earlier = std::mem::take(&mut self.served);
         let mut next = Vec::with_capacity(build.outputs.len());
         let mut changed = Vec::new();
         let mut rewrites = Vec::new();
         for output in &build.outputs {
-            let before = self.served.get(&output.path).filter(|s| s.output.kind == output.kind);
-            let fresh = match (&output.body, before) {
+            let before = earlier.remove(&output.path).filter(|s| s.output.kind == output.kind);
+            match (&output.body, before) {
                 (Body::Fresh(bytes), Some(s)) if self.damaged.contains(&output.path) => {
                     rewrites.push((output, bytes, s));
-                    continue;
                 }
-                (Body::Fresh(bytes), Some(s)) if !same_bytes(&s.resource, bytes) => Some(bytes),
-                (Body::Fresh(bytes), None) => Some(bytes),
-                (_, Some(_)) => None,
-                (Body::AsBefore, None) => {
-                    error!(path = output.path, "rendered as before, but never served: left out");
-                    continue;
+                (Body::Fresh(bytes), Some(s)) if !same_bytes(&s.resource, bytes) => {
+                    changed.push((output, bytes, Some(s.resource.last_modified)));
                 }
-            };
-            match (fresh, before) {
-                (Some(bytes), before) => {
-                    changed.push((output, bytes, before.map(|s| s.resource.last_modified)));
-                }
-                (None, Some(s)) => {
-                    let mut kept = s.clone();
-                    if s.output.changes_at != output.changes_at {
-                        let mut resource = Resource::clone(&s.resource);
+                (Body::Fresh(bytes), None) => changed.push((output, bytes, None)),
+                (_, Some(mut kept)) => {
+                    if kept.output.changes_at != output.changes_at {
+                        let mut resource = Resource::clone(&kept.resource);
                         resource.changes_at = output.changes_at;
                         kept.resource = Arc::new(resource);
                         kept.output.changes_at = output.changes_at;
                     }
-                    next.push((output.path.clone(), kept, false));
+                    next.push((kept, false));
                 }
-                (None, None) => {}
+                (Body::AsBefore, None) => {
+                    error!(path = output.path, "rendered as before, but never served: left out");
+                }
             }
         }
         next.par_extend(changed.into_par_iter().map(|(output, bytes, before)| {
@@ -213,8 +207,7 @@ impl Publisher {
             let mut resource = resource(output, variants, wall, site);
             resource.date_is_ambiguous = before.is_some_and(|last| last == resource.last_modified);
             let output = Output { body: Body::AsBefore, ..output.clone() };
-            let served = Served { output, resource: Arc::new(resource), effort: Effort::Quick };
-            (served.output.path.clone(), served, true)
+            (Served { output, resource: Arc::new(resource), effort: Effort::Quick }, true)
         }));
         // A damaged file's bytes, served from memory until written again,
         // compressed as they were: the same bytes, the same validators.
@@ -227,32 +220,31 @@ impl Publisher {
                 .collect();
             let mut resource = resource(output, variants, before.resource.last_modified, site);
             resource.date_is_ambiguous = before.resource.date_is_ambiguous;
-            let served = Served { resource: Arc::new(resource), effort, ..before.clone() };
+            let served = Served { resource: Arc::new(resource), effort, ..before };
             self.dirty.insert(output.path.clone());
             self.disk_behind = true;
-            next.push((output.path.clone(), served, false));
+            next.push((served, false));
         }
         self.damaged.clear();
-        let mut next: BTreeMap<String, (Served, bool)> =
-            next.into_iter().map(|(path, served, changed)| (path, (served, changed))).collect();
         if build.has_errors() {
             for path in &self.carried {
-                if let (false, Some(served)) = (next.contains_key(path), self.served.get(path)) {
-                    next.insert(path.clone(), (served.clone(), false));
+                if let Some(served) = earlier.remove(path) {
+                    next.push((served, false));
                 }
             }
         } else {
             self.carried.clear();
         }
-        let removed = self.served.keys().any(|path| !next.contains_key(path));
-        let feeds = next
-            .iter()
-            .filter(|(_, (served, changed))| *changed && served.output.is_current_feed())
-            .map(|(path, _)| absolute(&self.base_url, path))
+        // What is left of the earlier outputs is gone.
+        let removed = !earlier.is_empty();
+        let fresh = || next.iter().filter(|(_, changed)| *changed).map(|(served, _)| &served.output);
+        let feeds = fresh()
+            .filter(|output| output.is_current_feed())
+            .map(|output| absolute(&self.base_url, &output.path))
             .collect();
-        let any = removed || next.values().any(|(_, changed)| *changed);
-        self.dirty.extend(next.iter().filter(|(_, (_, changed))| *changed).map(|(path, _)| path.clone()));
-        self.served = next.into_iter().map(|(path, (served, _))| (path, served)).collect();
+        let any = removed || fresh().next().is_some();
+        self.dirty.extend(fresh().map(|output| output.path.clone()));
+        self.served = next.into_iter().map(|(served, _)| (served.output.path.clone(), served)).collect();
         self.disk_behind |= any;
         Ok(Changed { any, feeds })
     }
