@@ -3,6 +3,7 @@
 //! publish. A file whose new bytes have errors keeps serving that version,
 //! so a half-finished edit never takes an episode down.
 
+use super::claims::{Claim, Holders};
 use super::{read_text, source_key};
 use crate::diagnostic::Diagnostic;
 use crate::model::episode::{self, ParsedEpisode};
@@ -24,6 +25,8 @@ pub(super) struct Episodes {
     /// Files refused because their number was taken: read again on every
     /// run, so each goes live once its number is free.
     waiting: BTreeSet<PathBuf>,
+    /// Who holds each number and id among the published versions.
+    holders: Holders,
 }
 
 struct EpisodeFile {
@@ -36,11 +39,11 @@ struct EpisodeFile {
     episode: Option<Arc<Episode>>,
 }
 
-/// What an episode holds alone: its number in its series, its id in the site.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-enum Claim<'a> {
-    Number(&'a str, u64),
-    Id(&'a str),
+impl EpisodeFile {
+    /// What its published version holds.
+    fn held(&self) -> Option<[Claim<'_>; 2]> {
+        self.episode.as_ref().map(|e| Claim::held(&self.slug, e))
+    }
 }
 
 /// One file to read in this run.
@@ -68,9 +71,11 @@ impl Episodes {
         targets: &mut LinkTargets,
     ) -> (HashSet<PathBuf>, BTreeSet<String>) {
         let mut gone = BTreeSet::new();
+        let holders = &mut self.holders;
         self.files.retain(|path, file| {
             let keep = present.get(path.as_path()).is_some_and(|slug| *slug == file.slug);
             if !keep && let Some(episode) = &file.episode {
+                holders.remove(path, &file.slug, episode);
                 targets.episodes.remove(&episode.meta.source);
                 gone.insert(episode.meta.source.clone());
             }
@@ -154,6 +159,10 @@ impl Episodes {
             self.waiting.remove(&path);
             if let Some(file) = self.files.get_mut(&path) {
                 file.problems.extend(problems);
+                if let Some(earlier) = &file.episode {
+                    self.holders.remove(&path, &file.slug, earlier);
+                }
+                self.holders.add(&path, &file.slug, &episode);
                 file.episode = Some(Arc::new(episode));
                 done.insert(path);
             }
@@ -232,17 +241,18 @@ impl Episodes {
         // distinct): collect just the holders of that.
         let contested: HashSet<&Claim<'_>> = new_claims.values().flatten().collect();
         let mut holders: BTreeMap<&Claim<'_>, Vec<(&Path, bool)>> = BTreeMap::new();
-        let mut held_claims = Vec::new();
-        for (path, file) in &self.files {
-            let held =
-                file.episode.as_ref().map(|e| [Claim::Number(&file.slug, e.meta.number), Claim::Id(&e.id)]);
-            held_claims.push((path.as_path(), held));
-        }
-        for (path, held) in &held_claims {
-            let claims = new_claims.get(path).or(held.as_ref());
-            for claim in claims.into_iter().flatten().filter(|c| contested.contains(c)) {
+        // A new version claims what it claims, whatever its file held.
+        for (&path, claims) in &new_claims {
+            let held = self.files.get(path).and_then(EpisodeFile::held);
+            for claim in claims.iter().filter(|c| contested.contains(c)) {
                 let was_held = held.as_ref().is_some_and(|h| h.contains(claim));
                 holders.entry(claim).or_default().push((path, was_held));
+            }
+        }
+        // Every other file holds what it published.
+        for &claim in &contested {
+            for path in self.holders.of(claim).filter(|path| !new_claims.contains_key(path)) {
+                holders.entry(claim).or_default().push((path, true));
             }
         }
         let mut refused: BTreeMap<PathBuf, Diagnostic> = BTreeMap::new();
@@ -279,6 +289,7 @@ impl Episodes {
                 if dropped.contains(&path)
                     && let Some(episode) = file.episode.take()
                 {
+                    self.holders.remove(&path, &file.slug, &episode);
                     taken_down.push(episode.meta.source.clone());
                 }
             }

@@ -12,6 +12,7 @@
 //! the rest still builds, so one run reports every problem.
 
 mod assets;
+mod claims;
 mod config;
 mod episodes;
 mod templates;

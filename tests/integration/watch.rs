@@ -357,6 +357,24 @@ fn links_follow_a_renumbered_episode_and_a_clashing_number_keeps_the_old_one() {
     let ids: Vec<&str> = feed.entries.iter().map(|e| e.id.as_str()).collect();
     assert_eq!(ids, ["https://example.com/s/3/", "https://example.com/s/5/", "https://example.com/s/1/"]);
     assert_eq!(titles(&feed)[2], "1화. First");
+
+    // The number the renumbered episode left is free for another one.
+    f.write("s/04-d.md", &episode("Fourth", "2026-11-23T10:00:00", "number = 2\n", "Four.\n"));
+    let ids = wait_for("the episode taking the freed number", || {
+        let feed = parse_feed("atom.xml", &server.get("/s/atom.xml", &[]).body);
+        let ids: Vec<String> = feed.entries.iter().map(|e| e.id.clone()).collect();
+        (ids.len() == 4).then_some(ids)
+    });
+    assert_eq!(
+        ids,
+        [
+            "https://example.com/s/2/",
+            "https://example.com/s/3/",
+            "https://example.com/s/5/",
+            "https://example.com/s/1/"
+        ]
+    );
+    assert_eq!(status(&server)["errors"].as_array().unwrap().len(), 1, "only 01-a's clash");
 }
 
 #[test]
