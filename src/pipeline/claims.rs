@@ -3,7 +3,7 @@
 //! clashes looks up what it claims, not every one of 10,000 episodes.
 
 use crate::model::Episode;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 /// What an episode holds alone: its number in its series, its id in the site.
@@ -20,27 +20,28 @@ impl<'a> Claim<'a> {
     }
 }
 
-/// The files holding each claim (one, unless an earlier version of
-/// episodic let a clash through).
+/// The files holding each claim: one, unless an earlier version of
+/// episodic let a clash through (a `Vec`, as small as one can be: there
+/// are 20,000 of them).
 #[derive(Default)]
 pub(super) struct Holders {
-    numbers: HashMap<String, HashMap<u64, BTreeSet<PathBuf>>>,
-    ids: HashMap<String, BTreeSet<PathBuf>>,
+    numbers: HashMap<String, HashMap<u64, Vec<PathBuf>>>,
+    ids: HashMap<String, Vec<PathBuf>>,
 }
 
 impl Holders {
     /// The file at `path` (in series `slug`) now publishes `episode`.
     pub(super) fn add(&mut self, path: &Path, slug: &str, episode: &Episode) {
         let numbers = self.numbers.entry(slug.to_owned()).or_default();
-        numbers.entry(episode.meta.number).or_default().insert(path.to_path_buf());
-        self.ids.entry(episode.id.clone()).or_default().insert(path.to_path_buf());
+        add_to(numbers.entry(episode.meta.number).or_default(), path);
+        add_to(self.ids.entry(episode.id.clone()).or_default(), path);
     }
 
     /// The file at `path` no longer publishes `episode`.
     pub(super) fn remove(&mut self, path: &Path, slug: &str, episode: &Episode) {
         if let Some(numbers) = self.numbers.get_mut(slug) {
             if let Some(paths) = numbers.get_mut(&episode.meta.number) {
-                paths.remove(path);
+                paths.retain(|p| p != path);
                 if paths.is_empty() {
                     numbers.remove(&episode.meta.number);
                 }
@@ -50,7 +51,7 @@ impl Holders {
             }
         }
         if let Some(paths) = self.ids.get_mut(&episode.id) {
-            paths.remove(path);
+            paths.retain(|p| p != path);
             if paths.is_empty() {
                 self.ids.remove(&episode.id);
             }
@@ -64,5 +65,11 @@ impl Holders {
             Claim::Id(id) => self.ids.get(*id),
         };
         paths.into_iter().flatten().map(PathBuf::as_path)
+    }
+}
+
+fn add_to(paths: &mut Vec<PathBuf>, path: &Path) {
+    if !paths.iter().any(|p| p == path) {
+        paths.push(path.to_path_buf());
     }
 }
