@@ -15,7 +15,8 @@
 
 use super::memo::Memo;
 use super::views::{
-    DateView, EpisodeLink, EpisodeView, LinkView, PageMeta, SeriesView, SiteView, author, feed_links, words,
+    DateView, EpisodeLink, EpisodeView, LinkObject, LinkView, PageMeta, SeriesView, SiteView, author,
+    feed_links, words,
 };
 use super::{Output, OutputKind, SUBSCRIPTIONS};
 use crate::model::{Catalog, Episode, Series, Site};
@@ -191,7 +192,7 @@ pub fn render_series_pages(
     };
     let episodes: Vec<Value> = reading
         .iter()
-        .map(|e| memo.link(&series.slug, e, || Value::from_serialize(EpisodeLink::of(e, &series.timezone))))
+        .map(|e| memo.link(&series.slug, e, || LinkObject::value(e, &series.timezone)))
         .collect();
     let ctx = context! {
         page => Value::from_serialize(&page),

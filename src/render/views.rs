@@ -7,7 +7,10 @@ use super::{ATOM, JSON, RSS, join};
 use crate::model::{Author, Episode, Series, Site};
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
+use minijinja::Value;
+use minijinja::value::{Enumerator, Object};
 use serde::Serialize;
+use std::sync::Arc;
 use url::Url;
 
 /// The words of the built-in templates, in the page's language.
@@ -241,6 +244,63 @@ impl<'a> EpisodeLink<'a> {
             path: episode.permalink.path(),
             date: DateView::of(episode.meta.published.timestamp, tz),
         }
+    }
+}
+
+/// An [`EpisodeLink`] as a template value that borrows from its episode:
+/// a series page lists all 10,000 episodes, and the memo keeps one of
+/// these per episode. Only the dates are written out (once).
+#[derive(Debug)]
+pub(super) struct LinkObject {
+    episode: Arc<Episode>,
+    date: Value,
+}
+
+impl LinkObject {
+    pub(super) fn value(episode: &Arc<Episode>, tz: &TimeZone) -> Value {
+        let DateView { iso, text } = DateView::of(episode.meta.published.timestamp, tz);
+        let date = Value::from_object(DateObject { iso: iso.into(), text: text.into() });
+        Value::from_object(LinkObject { episode: Arc::clone(episode), date })
+    }
+}
+
+/// A [`DateView`] in as few bytes as it can be.
+#[derive(Debug)]
+struct DateObject {
+    iso: Box<str>,
+    text: Box<str>,
+}
+
+impl Object for DateObject {
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        match key.as_str()? {
+            "iso" => Some(Value::from(&*self.iso)),
+            "text" => Some(Value::from(&*self.text)),
+            _ => None,
+        }
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        Enumerator::Str(&["iso", "text"])
+    }
+}
+
+impl Object for LinkObject {
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        let episode = &self.episode;
+        match key.as_str()? {
+            "number" => Some(Value::from(episode.meta.number)),
+            "title" => Some(Value::from(episode.title.as_str())),
+            "url" => Some(Value::from(episode.permalink.as_str())),
+            "path" => Some(Value::from(episode.permalink.path())),
+            "date" => Some(self.date.clone()),
+            _ => None,
+        }
+    }
+
+    /// The fields of [`EpisodeLink`], in its order.
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        Enumerator::Str(&["number", "title", "url", "path", "date"])
     }
 }
 
