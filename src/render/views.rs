@@ -247,35 +247,49 @@ impl<'a> EpisodeLink<'a> {
     }
 }
 
-/// An [`EpisodeLink`] as a template value that borrows from its episode:
-/// a series page lists all 10,000 episodes, and the memo keeps one of
-/// these per episode. Only the dates are written out (once).
+/// An [`EpisodeLink`] as a template value, made once per version of an
+/// episode and kept by the memo: a series page lists all 10,000. The
+/// strings a series page shows are values already (a lookup clones a
+/// pointer); the rest is made when asked for.
 #[derive(Debug)]
 pub(super) struct LinkObject {
     episode: Arc<Episode>,
+    title: Value,
+    path: Value,
     date: Value,
 }
 
 impl LinkObject {
     pub(super) fn value(episode: &Arc<Episode>, tz: &TimeZone) -> Value {
         let DateView { iso, text } = DateView::of(episode.meta.published.timestamp, tz);
-        let date = Value::from_object(DateObject { iso: iso.into(), text: text.into() });
-        Value::from_object(LinkObject { episode: Arc::clone(episode), date })
+        let date = Value::from_object(DateObject { iso: Value::from(iso), text: Value::from(text) });
+        Value::from_object(LinkObject {
+            episode: Arc::clone(episode),
+            title: Value::from(episode.title.as_str()),
+            path: Value::from(episode.permalink.path()),
+            date,
+        })
     }
 }
 
-/// A [`DateView`] in as few bytes as it can be.
+/// A [`DateView`], its strings made once.
 #[derive(Debug)]
 struct DateObject {
-    iso: Box<str>,
-    text: Box<str>,
+    iso: Value,
+    text: Value,
 }
 
 impl Object for DateObject {
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
-        match key.as_str()? {
-            "iso" => Some(Value::from(&*self.iso)),
-            "text" => Some(Value::from(&*self.text)),
+        self.get_value_by_str(key.as_str()?)
+    }
+
+    /// Without this, minijinja makes a string value of the key for each
+    /// lookup: 40,000 of them per series page.
+    fn get_value_by_str(self: &Arc<Self>, key: &str) -> Option<Value> {
+        match key {
+            "iso" => Some(self.iso.clone()),
+            "text" => Some(self.text.clone()),
             _ => None,
         }
     }
@@ -287,12 +301,16 @@ impl Object for DateObject {
 
 impl Object for LinkObject {
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        self.get_value_by_str(key.as_str()?)
+    }
+
+    fn get_value_by_str(self: &Arc<Self>, key: &str) -> Option<Value> {
         let episode = &self.episode;
-        match key.as_str()? {
+        match key {
             "number" => Some(Value::from(episode.meta.number)),
-            "title" => Some(Value::from(episode.title.as_str())),
+            "title" => Some(self.title.clone()),
             "url" => Some(Value::from(episode.permalink.as_str())),
-            "path" => Some(Value::from(episode.permalink.path())),
+            "path" => Some(self.path.clone()),
             "date" => Some(self.date.clone()),
             _ => None,
         }

@@ -192,6 +192,23 @@ fn an_edit_shows_on_the_series_page_and_on_its_neighbours_pages_only() {
 }
 
 #[test]
+fn a_writers_series_template_sees_every_field_of_each_listed_episode() {
+    let f = serial_with_secrets(59);
+    f.write_template(
+        "series.html",
+        "{% for e in episodes %}<p>{{ e.number }}|{{ e.title }}|{{ e.url }}|{{ e.path }}|{{ e.date.iso }}|{{ e.date.text }}|{{ e.missing is undefined }}</p>\n{% endfor %}",
+    );
+    let server = Server::start(&f, NOW, &[]);
+    assert_eq!(
+        all(&page(&server, "/s/"), "p", "text"),
+        [
+            "1|1화. First|https://example.com/s/1/|/s/1/|2026-11-02T10:00:00+09:00|2026-11-02 10:00 KST|True",
+            "2|2화. Second|https://example.com/s/2/|/s/2/|2026-11-09T10:00:00+09:00|2026-11-09 10:00 KST|True",
+        ]
+    );
+}
+
+#[test]
 fn writers_templates_replace_the_built_in_ones_and_a_broken_one_keeps_the_last_good() {
     let f = serial_with_secrets(59);
     f.write_template("episode.html", "{% extends \"base.html\" %}{% block main %}<p id=\"mine\">{{ episode.title }} / {{ series.title }}</p>{{ content }}{% endblock %}");
