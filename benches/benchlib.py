@@ -49,3 +49,17 @@ def status_kb(pid: int, key: str) -> int:
     """A `kB` line of /proc/PID/status, such as VmRSS or VmHWM."""
     with open(f"/proc/{pid}/status") as f:
         return next(int(line.split()[1]) for line in f if line.startswith(key + ":"))
+
+
+def cpu_ticks() -> tuple[int, int]:
+    """(all, steal) CPU time of the machine, in ticks, from /proc/stat: on
+    a virtual machine, time the hypervisor gave to someone else shows as
+    steal and slows whatever is measured."""
+    with open("/proc/stat") as f:
+        fields = [int(x) for x in f.readline().split()[1:]]
+    return sum(fields[:8]), fields[7]
+
+
+def steal_percent(before: tuple[int, int], after: tuple[int, int]) -> float:
+    total = after[0] - before[0]
+    return 100 * (after[1] - before[1]) / total if total else 0.0
