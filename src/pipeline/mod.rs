@@ -16,6 +16,8 @@ mod claims;
 mod config;
 mod episodes;
 mod templates;
+#[cfg(test)]
+mod tests;
 
 use crate::content::text;
 use crate::content::walk::{self, ContentTree};

@@ -176,36 +176,11 @@ pub fn render_series_pages(
 ) -> (Vec<Output>, Vec<TemplateProblem>) {
     let mut reading: Vec<&Arc<Episode>> = published.to_vec();
     reading.sort_by_key(|e| e.meta.number);
-    let feeds = || feed_links(&series.title, &series.home);
     let mut outputs = Vec::with_capacity(reading.len() + 1);
     let mut problems = Vec::new();
-
-    let page = PageMeta {
-        kind: "website",
-        title: &series.title,
-        description: &series.description,
-        url: series.home.as_str(),
-        image: series.image.as_ref().map(|c| c.url.as_str()),
-        lang: &series.language,
-        feeds: feeds(),
-        opml: None,
-    };
-    let episodes: Vec<Value> = reading
-        .iter()
-        .map(|e| memo.link(&series.slug, e, || LinkObject::value(e, &series.timezone)))
-        .collect();
-    let ctx = context! {
-        page => Value::from_serialize(&page),
-        site => Value::from_serialize(SiteView::of(site)),
-        series => Value::from_serialize(SeriesView::of(series, reading.last().map(|e| e.as_ref()))),
-        episodes => Value::from(episodes),
-        words => Value::from_serialize(words(&series.language)),
-    };
-    let (html, problem) = templates.render("series.html", &ctx);
+    let (index, problem) = render_series_index(site, series, &reading, changes_at, templates, memo);
+    outputs.extend(index);
     problems.extend(problem);
-    let mut index = Output::new(format!("{}/index.html", series.slug), OutputKind::Page, html);
-    index.changes_at = changes_at;
-    outputs.push(index);
 
     // An episode page shows its neighbours' titles; the newest gains a
     // "next" link when the next scheduled episode goes live.
@@ -256,6 +231,65 @@ pub fn render_series_pages(
         outputs.push(output);
     }
     (outputs, problems)
+}
+
+/// The name the series page is remembered by (episode pages go by number,
+/// archive blocks by folder).
+const SERIES_INDEX: &str = "index.html";
+
+/// A series' page, listing `reading` (in reading order). It shows each
+/// episode's number, title, address and date, nothing of its text: after
+/// an edit of an episode's text it is taken from `memo` as it was.
+fn render_series_index(
+    site: &Site,
+    series: &Series,
+    reading: &[&Arc<Episode>],
+    changes_at: Option<Timestamp>,
+    templates: &Templates,
+    memo: &mut Memo,
+) -> (Vec<Output>, Option<TemplateProblem>) {
+    // Asked of the memo even when the page is not rendered: links it does
+    // not see used in a run are forgotten.
+    let episodes: Vec<Value> = reading
+        .iter()
+        .map(|e| memo.link(&series.slug, e, || LinkObject::value(e, &series.timezone)))
+        .collect();
+    let rest = format!("{changes_at:?}");
+    if let Some(kept) = memo.get_alike(&series.slug, SERIES_INDEX, reading, &rest, listed_alike) {
+        return (kept, None);
+    }
+    let page = PageMeta {
+        kind: "website",
+        title: &series.title,
+        description: &series.description,
+        url: series.home.as_str(),
+        image: series.image.as_ref().map(|c| c.url.as_str()),
+        lang: &series.language,
+        feeds: feed_links(&series.title, &series.home),
+        opml: None,
+    };
+    let ctx = context! {
+        page => Value::from_serialize(&page),
+        site => Value::from_serialize(SiteView::of(site)),
+        series => Value::from_serialize(SeriesView::of(series, reading.last().map(|e| e.as_ref()))),
+        episodes => Value::from(episodes),
+        words => Value::from_serialize(words(&series.language)),
+    };
+    let (html, problem) = templates.render("series.html", &ctx);
+    let mut index = Output::new(format!("{}/index.html", series.slug), OutputKind::Page, html);
+    index.changes_at = changes_at;
+    if problem.is_none() {
+        memo.put(&series.slug, SERIES_INDEX, reading, rest, vec![index.clone()]);
+    }
+    (vec![index], problem)
+}
+
+/// Whether two versions of an episode show the same in a series' list.
+fn listed_alike(a: &Episode, b: &Episode) -> bool {
+    a.meta.number == b.meta.number
+        && a.title == b.title
+        && a.permalink == b.permalink
+        && a.meta.published.timestamp == b.meta.published.timestamp
 }
 
 /// An episode page the memo did not have, and what it shows.

@@ -25,10 +25,18 @@ struct Inputs {
 }
 
 impl Inputs {
-    fn same_as(&self, episodes: &[&Arc<Episode>], rest: &str) -> bool {
+    /// Episodes are the same when they are the same version (by address)
+    /// or, for a document that shows only part of each, when `shown_alike`
+    /// says so.
+    fn same_as(
+        &self,
+        episodes: &[&Arc<Episode>],
+        rest: &str,
+        shown_alike: impl Fn(&Episode, &Episode) -> bool,
+    ) -> bool {
         self.rest == rest
             && self.episodes.len() == episodes.len()
-            && self.episodes.iter().zip(episodes).all(|(a, b)| Arc::ptr_eq(a, b))
+            && self.episodes.iter().zip(episodes).all(|(a, b)| Arc::ptr_eq(a, b) || shown_alike(a, b))
     }
 }
 
@@ -97,9 +105,29 @@ impl Memo {
         episodes: &[&Arc<Episode>],
         rest: &str,
     ) -> Option<Vec<Output>> {
+        self.get_alike(slug, name, episodes, rest, |_, _| false)
+    }
+
+    /// Like [`get`](Self::get), for a document showing only part of each
+    /// episode: a new version of an episode that `shown_alike` finds the
+    /// same as the remembered one changes nothing (the remembered versions
+    /// are replaced, not kept alive).
+    pub(super) fn get_alike(
+        &mut self,
+        slug: &str,
+        name: &str,
+        episodes: &[&Arc<Episode>],
+        rest: &str,
+        shown_alike: impl Fn(&Episode, &Episode) -> bool,
+    ) -> Option<Vec<Output>> {
         let kept = self.kept.get_mut(slug)?.documents.get_mut(name)?;
-        if !kept.inputs.same_as(episodes, rest) {
+        if !kept.inputs.same_as(episodes, rest, shown_alike) {
             return None;
+        }
+        for (remembered, episode) in kept.inputs.episodes.iter_mut().zip(episodes) {
+            if !Arc::ptr_eq(remembered, episode) {
+                *remembered = Arc::clone(episode);
+            }
         }
         kept.used = self.run;
         Some(kept.outputs.clone())

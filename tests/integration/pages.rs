@@ -189,6 +189,20 @@ fn an_edit_shows_on_the_series_page_and_on_its_neighbours_pages_only() {
     assert_ne!(etag("/s/5/"), third);
     assert_eq!(etag("/s/6/"), fourth, "not a neighbour: kept");
     assert_eq!(server.get("/s/6/", &[("if-none-match", &fourth)]).status, 304);
+
+    // A change to the text alone: the episode's page shows it, the series
+    // page (titles, dates, addresses) stays byte for byte, validators too.
+    let (listing, last_modified) = (etag("/s/"), server.get("/s/", &[]).header("last-modified").to_owned());
+    f.write("s/02-b.md", &episode("Second, retitled", "2026-11-10T11:30:00", "", "Two, corrected.\n"));
+    wait_for("the corrected text", || {
+        (one(&page(&server, "/s/2/"), ".content", "text") == "Two, corrected.").then_some(())
+    });
+    let series = server.get("/s/", &[]);
+    assert_eq!(
+        (series.header("etag"), series.header("last-modified")),
+        (listing.as_str(), last_modified.as_str())
+    );
+    assert_eq!(server.get("/s/", &[("if-none-match", &listing)]).status, 304);
 }
 
 #[test]
