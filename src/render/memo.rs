@@ -1,12 +1,16 @@
-//! Remembers which archives and episode pages were rendered from what, so
-//! that after an edit only the documents that show a changed episode are
-//! rendered again (one episode among 10,000 re-renders one archive block
-//! and three pages, not 600 documents). The bytes are not kept here: the
+//! Remembers which archives, episode pages and series pages were rendered
+//! from what, so that after an edit only the documents that show a changed
+//! episode are rendered again (one episode among 10,000 re-renders one
+//! archive block and three pages, not 600 documents; the series page only
+//! when what it lists changed). It also keeps each episode's link as the
+//! series page shows it. The bytes are not kept here: the
 //! publisher serves them, from feeds/ once written.
 //!
 //! Episodes are compared by pointer: the pipeline keeps an unchanged
 //! episode's `Arc` across rebuilds, and the memo holds a clone of each, so
-//! an address is never reused while it is remembered. Settings are compared
+//! an address is never reused while it is remembered. A document that shows
+//! only part of each episode (the series page) may also take a new version
+//! as alike. Settings are compared
 //! by value; a change to the site, a series or the templates forgets what
 //! depended on them.
 
