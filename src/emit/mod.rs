@@ -15,16 +15,17 @@
 //! with it; [`encode`] reuses them when the output is unchanged, so a
 //! restart does not compress again.
 
+mod emitter;
 mod manifest;
 mod staging;
 
+pub use emitter::Emitter;
 pub use manifest::{Digest, MANIFEST, Manifest};
 
 use crate::compress::{self, Effort, Encoding};
 use crate::render::{self, Body, Output, OutputKind};
 use crate::snapshot::{Source, Variant};
 use rayon::prelude::*;
-use staging::{Staged, flush, write_staged};
 use std::collections::BTreeSet;
 use std::fs;
 use std::io;
@@ -67,28 +68,24 @@ pub struct Encoded {
 /// Outputs are independent, so they are done in parallel.
 pub fn encode(out: &Path, outputs: Vec<Output>) -> Vec<Encoded> {
     let manifest = Manifest::read(out);
-    outputs
-        .into_par_iter()
-        .filter_map(|output| {
-            let Body::Fresh(bytes) = &output.body else { return None };
-            let effort = Effort::finished(&output);
-            let identity = Variant::memory(Encoding::Identity, bytes.clone());
-            let (variants, last_modified) = match reuse_variants(out, &output, &identity, &manifest) {
-                Some((variants, modified)) => (variants, Some(modified)),
-                None => {
-                    let compressed = compress::variants(&output, bytes, effort);
-                    (compressed.into_iter().map(|(e, b)| Variant::memory(e, b)).collect(), None)
-                }
-            };
-            let variants = std::iter::once(identity).chain(variants).collect();
-            Some(Encoded {
-                output: Output { body: Body::AsBefore, ..output },
-                variants,
-                effort,
-                last_modified,
-            })
-        })
-        .collect()
+    outputs.into_par_iter().filter_map(|output| encode_one(out, &manifest, output).ok()).collect()
+}
+
+/// [`encode`] for one output; gives it back if the render did not make its
+/// bytes.
+fn encode_one(out: &Path, manifest: &Manifest, output: Output) -> Result<Encoded, Output> {
+    let Body::Fresh(bytes) = &output.body else { return Err(output) };
+    let effort = Effort::finished(&output);
+    let identity = Variant::memory(Encoding::Identity, bytes.clone());
+    let (variants, last_modified) = match reuse_variants(out, &output, &identity, manifest) {
+        Some((variants, modified)) => (variants, Some(modified)),
+        None => {
+            let compressed = compress::variants(&output, bytes, effort);
+            (compressed.into_iter().map(|(e, b)| Variant::memory(e, b)).collect(), None)
+        }
+    };
+    let variants = std::iter::once(identity).chain(variants).collect();
+    Ok(Encoded { output: Output { body: Body::AsBefore, ..output }, variants, effort, last_modified })
 }
 
 fn io_error(path: &Path) -> impl FnOnce(io::Error) -> EmitError + '_ {
@@ -171,87 +168,11 @@ pub fn records<'a>(
 /// Makes `out` hold exactly `records` (plus files episodic never wrote),
 /// each with its `modified` as mtime when given (so that a restart serves
 /// the Last-Modified clients already saw). `note` heads the manifest, for
-/// [`read_note`].
+/// [`read_note`]. In parallel: a 10,000-episode site has tens of thousands.
 pub fn emit(out: &Path, records: &[Record<'_>], note: Option<&str>) -> Result<EmitReport, EmitError> {
-    for record in records {
-        check_relative(&record.path)?;
-    }
-    fs::create_dir_all(out).map_err(io_error(out))?;
-    let parent = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let name = out.file_name().map_or("out".into(), |n| n.to_string_lossy().into_owned());
-    let staging = tempfile::Builder::new()
-        .prefix(&format!(".{name}.staging-"))
-        .tempdir_in(parent)
-        .map_err(io_error(parent))?;
-    let manifest = Manifest::read(out);
-
-    // Only a file the last emit wrote can be unchanged. The manifest's
-    // digest with the file's length and mtime say so without reading it;
-    // otherwise (an older manifest, a file touched by hand) it is read and
-    // compared. In parallel: a 10,000-episode site has tens of thousands.
-    let unchanged: Vec<bool> = records
-        .par_iter()
-        .map(|record| {
-            let Some(bytes) = record.bytes else { return true };
-            let target = out.join(&record.path);
-            let same = manifest.lists(&record.path) && {
-                let vouched = manifest.digest(&record.path) == Some(&record.digest)
-                    && fs::metadata(&target).is_ok_and(|m| {
-                        m.len() == record.digest.len
-                            && record.modified.is_none_or(|t| m.modified().is_ok_and(|m| m == t))
-                    });
-                vouched || fs::read(&target).is_ok_and(|existing| existing == bytes)
-            };
-            if let (true, Some(modified)) = (same, record.modified) {
-                set_modified(&target, modified);
-            }
-            same
-        })
-        .collect();
-    let changed: Vec<(&Record<'_>, &[u8])> = records
-        .iter()
-        .zip(&unchanged)
-        .filter(|(_, same)| !**same)
-        .filter_map(|(record, _)| Some((record, record.bytes?)))
-        .collect();
-    let mut report = EmitReport { unchanged: records.len() - changed.len(), ..EmitReport::default() };
-
-    staging::create_folders(staging.path(), changed.iter().map(|(record, _)| record.path.as_str()))?;
-    let staged: Vec<Staged> = changed
-        .par_iter()
-        .map(|(record, bytes)| {
-            let staged = staging.path().join(&record.path);
-            write_staged(&staged, bytes, record.modified)?;
-            Ok(Staged { path: record.path.clone(), kind: record.kind })
-        })
-        .collect::<Result<_, EmitError>>()?;
-    // Every staged byte is on disk before any rename makes it live.
-    if !staged.is_empty() {
-        flush(staging.path(), &staged)?;
-    }
-    report.written = staged.len();
-    let mut touched_dirs = staging::move_into_place(out, staging.path(), &staged)?;
-
-    let current: BTreeSet<&str> = records.iter().map(|r| r.path.as_str()).collect();
-    for stale in manifest.files.keys().filter(|p| !current.contains(p.as_str())) {
-        if check_relative(stale).is_err() {
-            continue;
-        }
-        let path = out.join(stale);
-        match fs::remove_file(&path) {
-            Ok(()) => report.removed += 1,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-            Err(e) => return Err(EmitError::Io { path, source: e }),
-        }
-        remove_empty_parents(out, &path);
-    }
-    let text = manifest::text(note, records.iter().map(|r| (r.path.as_str(), &r.digest)));
-    write_manifest(out, staging.path(), &text)?;
-    touched_dirs.insert(out.to_path_buf());
-    // The renames and removals are on disk too (flushing the data first is
-    // what keeps every file whole; this makes the new state last).
-    staging::flush_renames(out, &touched_dirs);
-    Ok(report)
+    let emitter = Emitter::new(out);
+    records.par_iter().try_for_each(|record| emitter.put(record))?;
+    emitter.finish(note)
 }
 
 /// Outputs are relative `/`-paths without `..`; anything else is a bug or
@@ -275,17 +196,6 @@ fn set_modified(path: &Path, modified: SystemTime) {
 /// The note the last emit left at the top of the manifest.
 pub fn read_note(out: &Path) -> Option<String> {
     Manifest::read(out).note
-}
-
-fn write_manifest(out: &Path, staging: &Path, text: &str) -> Result<(), EmitError> {
-    let target = out.join(MANIFEST);
-    if fs::read_to_string(&target).is_ok_and(|existing| existing == text) {
-        return Ok(());
-    }
-    let staged = staging.join(MANIFEST);
-    write_staged(&staged, text.as_bytes(), None)?;
-    fs::File::open(&staged).and_then(|f| f.sync_all()).map_err(io_error(&staged))?;
-    fs::rename(&staged, &target).map_err(io_error(&target))
 }
 
 /// What earlier emits left in `out`, except the outputs in `skip`: each
@@ -342,17 +252,6 @@ fn kind_of(path: &str) -> OutputKind {
     }
 }
 
-fn remove_empty_parents(out: &Path, file: &Path) {
-    let mut dir = file.parent();
-    while let Some(d) = dir {
-        if d == out || !d.starts_with(out) || fs::remove_dir(d).is_err() {
-            break;
-        }
-        dir = d.parent();
-    }
-}
-
-/// Makes renames durable. Best effort: not every platform can open a folder.
 #[cfg(test)]
 mod tests {
     use super::check_relative;
