@@ -6,6 +6,7 @@
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 use episodic::clock::Clock;
+use episodic::emit::Emitter;
 use episodic::http::{self, Limits, Shared};
 use episodic::live::{self, Live, Wiring};
 use episodic::pipeline::{Changes, Pipeline};
@@ -140,13 +141,16 @@ fn run(command: Command) -> Result<ExitCode> {
         }
         Command::Build { source, out } => {
             let now = source.now();
-            let build = pipeline::build(&source.content, now);
+            // Pages and archives are staged as they render: a large site is
+            // never whole in memory. Nothing in `out` changes until `write`.
+            let emitter = Emitter::new(&out);
+            let build = pipeline::build_into(&source.content, now, &emitter);
             report(&build)?;
             if build.has_errors() {
                 info!(out = %out.display(), "nothing was written: fix the errors above and build again");
                 return Ok(ExitCode::FAILURE);
             }
-            let written = publish::write(&build, &out)
+            let written = publish::write(&build, emitter)
                 .with_context(|| format!("writing the feeds to {}", out.display()))?;
             info!(
                 out = %out.display(),

@@ -24,7 +24,7 @@ use crate::content::walk::{self, ContentTree};
 use crate::diagnostic::Diagnostic;
 use crate::model::links::LinkTargets;
 use crate::model::{Catalog, SeriesEntry};
-use crate::render::{self, Memo, Output};
+use crate::render::{self, Memo, Output, Sink};
 use assets::Assets;
 use config::Config;
 use episodes::{Episodes, Wanted};
@@ -63,7 +63,13 @@ impl Build {
 
 /// Builds everything from `content` as of `now`.
 pub fn build(content: &Path, now: Timestamp) -> Build {
-    Pipeline::new(content).update(&Changes::Everything, now)
+    build_into(content, now, &render::Keep)
+}
+
+/// Builds everything from `content` as of `now`, handing the bulk documents
+/// to `sink` as they are rendered (`episodic build` writes them out at once).
+pub fn build_into(content: &Path, now: Timestamp, sink: &dyn Sink) -> Build {
+    Pipeline::new(content).update_into(&Changes::Everything, now, sink)
 }
 
 /// What changed since the last run, as far as the caller knows. Paths are
@@ -138,6 +144,10 @@ impl Pipeline {
     /// everything as of `now`. A file that cannot be used now keeps its last
     /// good version; a folder that cannot be listed keeps everything.
     pub fn update(&mut self, changes: &Changes, now: Timestamp) -> Build {
+        self.update_into(changes, now, &render::Keep)
+    }
+
+    fn update_into(&mut self, changes: &Changes, now: Timestamp, sink: &dyn Sink) -> Build {
         let changes = &self.read_templates(changes);
         let mut diagnostics = Vec::new();
         match self.list(changes) {
@@ -148,7 +158,7 @@ impl Pipeline {
             }
             Err(problem) => diagnostics.push(problem),
         }
-        self.finish(now, diagnostics)
+        self.finish(now, diagnostics, sink)
     }
 
     /// Reads the templates folder again if `changes` may touch it; returns
@@ -288,7 +298,7 @@ impl Pipeline {
     }
 
     /// The catalog and outputs from what the pipeline now holds.
-    fn finish(&mut self, now: Timestamp, mut diagnostics: Vec<Diagnostic>) -> Build {
+    fn finish(&mut self, now: Timestamp, mut diagnostics: Vec<Diagnostic>, sink: &dyn Sink) -> Build {
         diagnostics.extend(self.episodes.problems().cloned());
         let Some((site, publishable)) = self.config.site() else {
             diagnostics.sort();
@@ -300,7 +310,7 @@ impl Pipeline {
             entries.push(SeriesEntry { series, episodes: self.episodes.of_series(slug) });
         }
         let catalog = Catalog { site: site.clone(), series: entries };
-        let rendered = render::render_all(&catalog, now, self.templates.templates(), &mut self.memo);
+        let rendered = render::render_all(&catalog, now, self.templates.templates(), &mut self.memo, sink);
         let mut outputs = rendered.outputs;
         diagnostics.extend(self.templates.problems().iter().cloned());
         let failed: BTreeSet<_> = rendered.problems.into_iter().collect();

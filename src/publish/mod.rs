@@ -21,10 +21,10 @@ use earlier::{note, parse_note};
 use resource::{place, quick_variants, resource, same_bytes};
 
 use crate::compress::{self, Effort, Encoding};
-use crate::emit::{self, EmitError, EmitReport, Encoded};
+use crate::emit::{self, EmitError, EmitReport, Emitter, Encoded};
 use crate::model::Catalog;
 use crate::pipeline::Build;
-use crate::render::{Body, Output};
+use crate::render::{Body, Output, Sink};
 use crate::snapshot::{self, Resource, Snapshot, Source, Status, Variant};
 use rayon::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
@@ -188,6 +188,8 @@ impl Publisher {
                     changed.push((output, bytes, Some(s.resource.last_modified)));
                 }
                 (Body::Fresh(bytes), None) => changed.push((output, bytes, None)),
+                // Only `episodic build` renders into a sink that takes bytes.
+                (Body::Taken, _) => error!(path = output.path, "its bytes went elsewhere: left out"),
                 (_, Some(mut kept)) => {
                     if kept.output.changes_at != output.changes_at {
                         let mut resource = Resource::clone(&kept.resource);
@@ -353,12 +355,13 @@ fn absolute(base_url: &Url, path: &str) -> String {
     base_url.join(path).map_or_else(|_| format!("{base_url}{path}"), String::from)
 }
 
-/// Writes `build`'s outputs and their compressed variants to `out` (for
-/// `episodic build`, which serves nothing).
-pub fn write(build: &Build, out: &Path) -> Result<EmitReport, EmitError> {
-    let encoded = emit::encode(out, build.outputs.clone());
-    let records: Vec<emit::Record<'_>> =
-        encoded.iter().flat_map(|e| emit::records(&e.output, &e.variants, e.last_modified, false)).collect();
+/// Writes `build`'s outputs and their compressed variants (for `episodic
+/// build`, which serves nothing) with `emitter`, which the build handed
+/// its bulk documents to as it rendered them.
+pub fn write(build: &Build, emitter: Emitter) -> Result<EmitReport, EmitError> {
+    build.outputs.par_iter().for_each(|output| {
+        emitter.take(output.clone());
+    });
     let note = build.catalog.as_ref().map(|c| note(&c.site.base_url, c.site.cache_max_age));
-    emit::emit(out, &records, note.as_deref())
+    emitter.finish(note.as_deref())
 }

@@ -12,7 +12,7 @@
 //! `next-archive` (newer).
 
 use super::memo::Memo;
-use super::{Archive, Feed, Output, render_formats, series_feed};
+use super::{Archive, Feed, Output, Sink, render_formats, series_feed};
 use crate::model::{Episode, Series, Site};
 use rayon::prelude::*;
 use std::collections::BTreeMap;
@@ -139,7 +139,13 @@ pub fn split<'e>(published: &[&'e Arc<Episode>], limit: usize, home: &Url) -> Sp
 
 /// Every archive document of `series`, taken from `memo` when its episodes
 /// and links are as they were.
-pub fn render_archives(site: &Site, series: &Series, split: &Split<'_>, memo: &mut Memo) -> Vec<Output> {
+pub fn render_archives(
+    site: &Site,
+    series: &Series,
+    split: &Split<'_>,
+    memo: &mut Memo,
+    sink: &dyn Sink,
+) -> Vec<Output> {
     let mut outputs = Vec::new();
     let mut missing = Vec::new();
     for block in &split.blocks {
@@ -170,7 +176,8 @@ pub fn render_archives(site: &Site, series: &Series, split: &Split<'_>, memo: &m
                 ..base
             };
             let dir = format!("{}/{}", series.slug, block.dir);
-            (block, rest, render_formats(&feed, &dir, None, Some(block.archive)).to_vec())
+            let rendered = render_formats(&feed, &dir, None, Some(block.archive));
+            (block, rest, rendered.map(|output| sink.take(output)).to_vec())
         })
         .collect();
     for (block, rest, rendered) in made {

@@ -18,7 +18,7 @@ use super::views::{
     DateView, EpisodeLink, EpisodeView, LinkObject, LinkView, PageMeta, SeriesView, SiteView, author,
     feed_links, words,
 };
-use super::{Output, OutputKind, SUBSCRIPTIONS};
+use super::{Output, OutputKind, SUBSCRIPTIONS, Sink};
 use crate::model::{Catalog, Episode, Series, Site};
 use jiff::Timestamp;
 use minijinja::{Environment, Value, context};
@@ -173,6 +173,7 @@ pub fn render_series_pages(
     changes_at: Option<Timestamp>,
     templates: &Templates,
     memo: &mut Memo,
+    sink: &dyn Sink,
 ) -> (Vec<Output>, Vec<TemplateProblem>) {
     let mut reading: Vec<&Arc<Episode>> = published.to_vec();
     reading.sort_by_key(|e| e.meta.number);
@@ -217,7 +218,7 @@ pub fn render_series_pages(
             let mut output = Output::new(path, OutputKind::Page, html);
             output.changes_at = page.changes_at;
             output.bulk = true;
-            (page, output, problem)
+            (page, sink.take(output), problem)
         })
         .collect();
     for (page, output, problem) in made {

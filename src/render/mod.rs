@@ -85,6 +85,25 @@ pub enum Body {
     /// [`Memo`] saw the same inputs): whoever kept the previous build (the
     /// publisher, feeds/) has them, so they are not held twice.
     AsBefore,
+    /// Handed to the render's [`Sink`], which keeps them.
+    Taken,
+}
+
+/// Where each bulk document (episode pages, archive blocks: nearly all the
+/// bytes of a large site) goes as soon as it is rendered. `episodic build`
+/// writes it out at once; whoever serves keeps it ([`Keep`]).
+pub trait Sink: Sync {
+    /// Takes a fresh output; gives back what the render returns of it.
+    fn take(&self, output: Output) -> Output;
+}
+
+/// Keeps every output in what the render returns.
+pub struct Keep;
+
+impl Sink for Keep {
+    fn take(&self, output: Output) -> Output {
+        output
+    }
 }
 
 impl Output {
@@ -97,7 +116,7 @@ impl Output {
     pub fn bytes(&self) -> Option<&Bytes> {
         match &self.body {
             Body::Fresh(bytes) => Some(bytes),
-            Body::AsBefore => None,
+            Body::AsBefore | Body::Taken => None,
         }
     }
 
@@ -195,7 +214,8 @@ pub fn join(folder: &Url, name: &str) -> String {
 
 /// Renders everything of the catalog: per series its current feeds, its
 /// archives and its pages; the site's feeds and its index page. `memo`
-/// keeps archives and episode pages whose inputs did not change.
+/// keeps archives and episode pages whose inputs did not change; those it
+/// renders go through `sink`.
 ///
 /// The current feeds (the slow part, long and all changed by most edits)
 /// render on one side while archives and pages render on the other: an
@@ -205,6 +225,7 @@ pub fn render_all(
     now: Timestamp,
     templates: &Arc<Templates>,
     memo: &mut Memo,
+    sink: &dyn Sink,
 ) -> Rendered {
     memo.start(catalog, templates);
     let site = &catalog.site;
@@ -264,9 +285,9 @@ pub fn render_all(
             let mut outputs = Vec::new();
             let mut problems = Vec::new();
             for (series, published, split, changes_at) in &series_parts {
-                outputs.extend(history::render_archives(site, series, split, memo));
+                outputs.extend(history::render_archives(site, series, split, memo, sink));
                 let (pages, page_problems) =
-                    html::render_series_pages(site, series, published, *changes_at, templates, memo);
+                    html::render_series_pages(site, series, published, *changes_at, templates, memo, sink);
                 outputs.extend(pages);
                 problems.extend(page_problems);
             }

@@ -76,6 +76,28 @@ fn a_failed_build_leaves_feeds_exactly_as_it_was() {
     let run = f.build();
     assert_eq!(run.code, Some(1), "{}", run.stderr);
     assert_eq!(snapshot(&f), before);
+    // b's edited page was staged as it rendered, and thrown away.
+    assert_eq!(names_beside_output(&f), ["content", "feeds"]);
+}
+
+#[test]
+fn a_first_build_that_fails_makes_no_folder() {
+    let f = two_series();
+    f.write("a/02.md", "+++\ntitle = \"broken\"\n");
+    let run = f.build();
+    assert_eq!(run.code, Some(1), "{}", run.stderr);
+    assert_eq!(names_beside_output(&f), ["content"]);
+}
+
+/// What the output's folder holds, by name, sorted.
+fn names_beside_output(f: &Fixture) -> Vec<String> {
+    let parent = f.out().parent().unwrap().to_path_buf();
+    let mut names: Vec<String> = fs::read_dir(parent)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
 }
 
 #[test]
@@ -159,13 +181,7 @@ fn no_staging_folder_is_left_next_to_the_output() {
     f.build_ok();
     f.write("b/01.md", &episode("B1 edited", "2026-11-03T10:00:00", "", "B body"));
     f.build_ok();
-    let parent = f.out().parent().unwrap().to_path_buf();
-    let mut names: Vec<String> = fs::read_dir(parent)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    assert_eq!(names, ["content", "feeds"]);
+    assert_eq!(names_beside_output(&f), ["content", "feeds"]);
 }
 
 #[test]
