@@ -11,8 +11,6 @@ use crate::clock::Clock;
 use crate::compress::Encoding;
 use crate::snapshot::{Resource, Snapshot, Source};
 use arc_swap::ArcSwap;
-use bytes::Bytes;
-use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::header::{
     ALLOW, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, ETAG, HeaderValue, LAST_MODIFIED,
@@ -52,7 +50,7 @@ impl Handler {
     }
 }
 
-pub type Body = Full<Bytes>;
+pub use super::body::Body;
 
 /// A response being made: at once from memory, or once a file is read.
 pub enum Reply {
@@ -155,7 +153,7 @@ impl Handler {
         };
         if method == Method::HEAD {
             // Same headers, no body; hyper keeps our Content-Length.
-            *response.body_mut() = Full::new(Bytes::new());
+            *response.body_mut() = Body::empty();
         }
         Respond::Now(response)
     }
@@ -188,27 +186,31 @@ impl Handler {
             conditional::Outcome::Proceed => StatusCode::OK,
         };
         if status != StatusCode::OK {
-            let response = builder.status(status).body(Full::new(Bytes::new()));
+            let response = builder.status(status).body(Body::empty());
             return Respond::Now(response.expect("headers are valid by construction"));
         }
-        builder = builder
-            .status(StatusCode::OK)
-            .header(CONTENT_TYPE, resource.content_type.clone())
-            .header(CONTENT_LENGTH, variant.len);
+        builder = builder.status(StatusCode::OK);
+        let (start, len) = (0, variant.len);
+        builder = builder.header(CONTENT_TYPE, resource.content_type.clone()).header(CONTENT_LENGTH, len);
         if variant.encoding != Encoding::Identity {
             builder = builder.header(CONTENT_ENCODING, HeaderValue::from_static(variant.encoding.token()));
         }
         let body = match (&variant.source, request.method() == Method::HEAD) {
-            (_, true) => Bytes::new(),
-            (Source::Memory(bytes), false) => bytes.clone(),
+            (_, true) => Body::empty(),
+            (Source::Memory(bytes), false) => Body::from(bytes.slice(span(start, len))),
             (Source::File(path), false) => {
                 let (path, key, shared) = (path.clone(), key.to_owned(), self.shared.clone());
-                let reading = file::read(path.clone(), variant.len, variant.etag.clone());
+                let reading = if resource.has_variants() {
+                    // A document: small, read whole and checked by hash.
+                    let reading = file::read(path.clone(), variant.len, variant.etag.clone());
+                    Box::pin(async move { reading.await.map(Body::from) }) as file::Opening
+                } else {
+                    // Media and images: streamed, checked by size and date.
+                    file::open(path.clone(), variant.len, resource.last_modified, start, len)
+                };
                 return Respond::Later(Box::pin(async move {
                     match reading.await {
-                        Ok(bytes) => {
-                            builder.body(Full::new(bytes)).expect("headers are valid by construction")
-                        }
+                        Ok(body) => builder.body(body).expect("headers are valid by construction"),
                         Err(e) => {
                             warn!(file = %path.display(), "not served: {e}");
                             (shared.report_damage)(&key);
@@ -218,7 +220,7 @@ impl Handler {
                 }));
             }
         };
-        Respond::Now(builder.body(Full::new(body)).expect("headers are valid by construction"))
+        Respond::Now(builder.body(body).expect("headers are valid by construction"))
     }
 
     fn admin(&self, request: &Request<Incoming>, page: &str, snapshot: &Snapshot) -> Response<Body> {
@@ -230,7 +232,7 @@ impl Handler {
             .header(CONTENT_TYPE, "application/json")
             .header(CACHE_CONTROL, "no-store")
             .header(CONTENT_LENGTH, snapshot.status_json.len())
-            .body(Full::new(snapshot.status_json.clone()))
+            .body(Body::from(snapshot.status_json.clone()))
             .expect("constant headers are valid")
     }
 }
@@ -241,7 +243,7 @@ fn plain(status: StatusCode, text: &'static str) -> Response<Body> {
         .header(CONTENT_TYPE, "text/plain; charset=utf-8")
         .header(CONTENT_LENGTH, text.len())
         .header(CACHE_CONTROL, "no-cache")
-        .body(Full::new(Bytes::from_static(text.as_bytes())))
+        .body(Body::from(text))
         .expect("constant headers are valid")
 }
 
@@ -254,7 +256,7 @@ fn unavailable() -> Response<Body> {
         .header(CONTENT_LENGTH, text.len())
         .header(CACHE_CONTROL, "no-store")
         .header(RETRY_AFTER, "10")
-        .body(Full::new(Bytes::from_static(text.as_bytes())))
+        .body(Body::from(text))
         .expect("constant headers are valid")
 }
 
@@ -264,8 +266,14 @@ fn redirect(location: &str) -> Response<Body> {
             .status(StatusCode::MOVED_PERMANENTLY)
             .header(LOCATION, location)
             .header(CONTENT_LENGTH, 0)
-            .body(Full::new(Bytes::new()))
+            .body(Body::empty())
             .expect("a valid Location makes a valid response"),
         Err(_) => plain(StatusCode::BAD_REQUEST, "bad request\n"),
     }
+}
+
+/// The bytes `start..start + len` of a body held in memory.
+fn span(start: u64, len: u64) -> std::ops::Range<usize> {
+    let start = usize::try_from(start).unwrap_or(usize::MAX);
+    start..start.saturating_add(usize::try_from(len).unwrap_or(usize::MAX))
 }

@@ -5,6 +5,7 @@
 //! `/_episodic/status`).
 
 pub mod admin;
+pub mod body;
 pub mod cache_control;
 pub mod conditional;
 pub mod connection;

@@ -1,0 +1,146 @@
+//! Response bodies: bytes already in memory (feeds, pages), or a span of an
+//! open file read chunk by chunk on blocking threads (images, audio,
+//! video), so a download holds one chunk at a time however large the file.
+//!
+//! The file was opened before the response was made: if a newer version is
+//! renamed over it meanwhile, the download goes on with the bytes it began
+//! with.
+
+use bytes::Bytes;
+use hyper::body::{Frame, SizeHint};
+use std::fs::File;
+use std::future::Future;
+use std::io::{self, Read, Seek, SeekFrom};
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
+use tokio::task::JoinHandle;
+
+/// How much of a file one read takes: 50 downloads at once hold 6 MB.
+pub const CHUNK: u64 = 128 * 1024;
+
+pub enum Body {
+    Bytes(Option<Bytes>),
+    File(FileSpan),
+}
+
+impl Body {
+    pub fn empty() -> Self {
+        Body::Bytes(None)
+    }
+
+    /// `len` bytes of `file` from `start`.
+    pub fn file(file: File, start: u64, len: u64) -> Self {
+        Body::File(FileSpan { state: State::Idle(Some(file)), next: start, left: len, len })
+    }
+}
+
+impl From<Bytes> for Body {
+    fn from(bytes: Bytes) -> Self {
+        Body::Bytes((!bytes.is_empty()).then_some(bytes))
+    }
+}
+
+impl From<&'static str> for Body {
+    fn from(text: &'static str) -> Self {
+        Body::from(Bytes::from_static(text.as_bytes()))
+    }
+}
+
+/// A span of a file, read in [`CHUNK`]s.
+pub struct FileSpan {
+    state: State,
+    /// Where the next read starts.
+    next: u64,
+    /// Bytes still to send.
+    left: u64,
+    /// The whole span, for the size hint.
+    len: u64,
+}
+
+enum State {
+    /// The file, between reads (`None` once done or failed).
+    Idle(Option<File>),
+    Reading(JoinHandle<(File, io::Result<Bytes>)>),
+}
+
+impl hyper::body::Body for Body {
+    type Data = Bytes;
+    type Error = io::Error;
+
+    fn poll_frame(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<io::Result<Frame<Bytes>>>> {
+        match self.get_mut() {
+            Body::Bytes(bytes) => Poll::Ready(bytes.take().map(|b| Ok(Frame::data(b)))),
+            Body::File(span) => span.poll_chunk(cx).map(|chunk| chunk.map(|c| c.map(Frame::data))),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        match self {
+            Body::Bytes(bytes) => bytes.is_none(),
+            Body::File(span) => span.left == 0,
+        }
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match self {
+            Body::Bytes(bytes) => SizeHint::with_exact(bytes.as_ref().map_or(0, |b| b.len() as u64)),
+            Body::File(span) => SizeHint::with_exact(span.len),
+        }
+    }
+}
+
+impl FileSpan {
+    fn poll_chunk(&mut self, cx: &mut Context<'_>) -> Poll<Option<io::Result<Bytes>>> {
+        loop {
+            match &mut self.state {
+                State::Idle(file) => {
+                    if self.left == 0 {
+                        return Poll::Ready(None);
+                    }
+                    let Some(mut file) = file.take() else { return Poll::Ready(None) };
+                    let (start, want) = (self.next, self.left.min(CHUNK));
+                    self.state = State::Reading(tokio::task::spawn_blocking(move || {
+                        let read = read_at(&mut file, start, want);
+                        (file, read)
+                    }));
+                }
+                State::Reading(reading) => {
+                    let (file, read) = match ready!(Pin::new(reading).poll(cx)) {
+                        Ok(done) => done,
+                        Err(e) => {
+                            self.state = State::Idle(None);
+                            return Poll::Ready(Some(Err(io::Error::other(e))));
+                        }
+                    };
+                    match read {
+                        Ok(chunk) => {
+                            self.next += chunk.len() as u64;
+                            self.left -= chunk.len() as u64;
+                            self.state = State::Idle(Some(file));
+                            return Poll::Ready(Some(Ok(chunk)));
+                        }
+                        Err(e) => {
+                            self.state = State::Idle(None);
+                            return Poll::Ready(Some(Err(e)));
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Exactly `want` bytes of `file` from `start`; a file that ends sooner
+/// (cut short by hand) is an error, never a short response.
+fn read_at(file: &mut File, start: u64, want: u64) -> io::Result<Bytes> {
+    file.seek(SeekFrom::Start(start))?;
+    let mut chunk = Vec::with_capacity(usize::try_from(want).unwrap_or(0));
+    file.by_ref().take(want).read_to_end(&mut chunk)?;
+    if (chunk.len() as u64) < want {
+        return Err(io::Error::new(
+            io::ErrorKind::UnexpectedEof,
+            "the file is shorter than when it was opened",
+        ));
+    }
+    Ok(Bytes::from(chunk))
+}
