@@ -6,6 +6,7 @@
 //! values made at build time; nothing here allocates per byte served.
 
 use super::connection::Activity;
+use super::range::{self, Ranged};
 use super::{admin, cache_control, conditional, encoding, file, path};
 use crate::clock::Clock;
 use crate::compress::Encoding;
@@ -13,8 +14,8 @@ use crate::snapshot::{Resource, Snapshot, Source};
 use arc_swap::ArcSwap;
 use hyper::body::Incoming;
 use hyper::header::{
-    ALLOW, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, ETAG, HeaderValue, LAST_MODIFIED,
-    LINK, LOCATION, RETRY_AFTER, USER_AGENT, VARY,
+    ACCEPT_RANGES, ALLOW, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, ETAG,
+    HeaderValue, LAST_MODIFIED, LINK, LOCATION, RETRY_AFTER, USER_AGENT, VARY,
 };
 use hyper::{Method, Request, Response, StatusCode};
 use std::convert::Infallible;
@@ -190,7 +191,37 @@ impl Handler {
             return Respond::Now(response.expect("headers are valid by construction"));
         }
         builder = builder.status(StatusCode::OK);
-        let (start, len) = (0, variant.len);
+        // Ranges only where there is one representation: a span of a gzip
+        // body would change with the compression level.
+        let ranged = if resource.has_variants() {
+            Ranged::Whole
+        } else {
+            builder = builder.header(ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+            range::evaluate(
+                request.method(),
+                request.headers(),
+                variant.len,
+                &variant.etag,
+                resource.usable_date(),
+            )
+        };
+        let (start, len) = match ranged {
+            Ranged::Whole => (0, variant.len),
+            Ranged::Part(part) => {
+                builder = builder
+                    .status(StatusCode::PARTIAL_CONTENT)
+                    .header(CONTENT_RANGE, range::content_range(&part, variant.len));
+                (*part.start(), part.end() - part.start() + 1)
+            }
+            Ranged::Unsatisfiable => {
+                let response = builder
+                    .status(StatusCode::RANGE_NOT_SATISFIABLE)
+                    .header(CONTENT_RANGE, range::unsatisfied_range(variant.len))
+                    .header(CONTENT_LENGTH, 0)
+                    .body(Body::empty());
+                return Respond::Now(response.expect("headers are valid by construction"));
+            }
+        };
         builder = builder.header(CONTENT_TYPE, resource.content_type.clone()).header(CONTENT_LENGTH, len);
         if variant.encoding != Encoding::Identity {
             builder = builder.header(CONTENT_ENCODING, HeaderValue::from_static(variant.encoding.token()));

@@ -1,7 +1,7 @@
 //! HTTP: serves the current [`Snapshot`](crate::snapshot::Snapshot) and
 //! nothing else. `server` accepts connections, `handler` answers a request
 //! using `path` (URL → resource), `encoding` (Accept-Encoding → variant),
-//! `conditional` (304/412), `cache_control` and `admin` (who may see
+//! `conditional` (304/412), `range` (206/416), `cache_control` and `admin` (who may see
 //! `/_episodic/status`).
 
 pub mod admin;
@@ -13,6 +13,7 @@ pub mod encoding;
 pub mod file;
 pub mod handler;
 pub mod path;
+pub mod range;
 pub mod server;
 
 pub use handler::Shared;

@@ -17,6 +17,7 @@ mod interop;
 mod listings;
 mod output;
 mod pages;
+mod ranges;
 mod running;
 mod sample;
 mod schedule;
