@@ -98,13 +98,17 @@ pub fn is_compressible(output: &Output) -> bool {
         | OutputKind::JsonFeed
         | OutputKind::Page
         | OutputKind::Listing => true,
-        OutputKind::Asset => {
-            let mime = mime_guess::from_path(&output.path).first_or_octet_stream();
-            mime.type_() == mime_guess::mime::TEXT
-                || matches!(mime.subtype().as_str(), "json" | "xml" | "javascript" | "svg")
-                || mime.suffix().is_some_and(|s| matches!(s.as_str(), "xml" | "json"))
-        }
+        OutputKind::Asset => is_text(&output.path),
     }
+}
+
+/// Whether a file named `path` is text (a stylesheet, an SVG, a
+/// transcript), which compresses; images, audio and video do not.
+pub fn is_text(path: &str) -> bool {
+    let mime = mime_guess::from_path(path).first_or_octet_stream();
+    mime.type_() == mime_guess::mime::TEXT
+        || matches!(mime.subtype().as_str(), "json" | "xml" | "javascript" | "svg")
+        || mime.suffix().is_some_and(|s| matches!(s.as_str(), "xml" | "json"))
 }
 
 /// The variants `output` gets at `effort`: none when compressing cannot pay.

@@ -40,6 +40,13 @@ pub enum Source {
     /// kernel's page cache keeps what is read often, and the server's
     /// memory does not grow with the site's history.
     File(PathBuf),
+    /// The writer's own file in content/, served as it is until feeds/
+    /// holds its copy: checked per request by its size and by the
+    /// modification date it had when it was hashed, never read whole.
+    Original {
+        path: PathBuf,
+        modified: SystemTime,
+    },
 }
 
 impl Variant {
@@ -48,11 +55,18 @@ impl Variant {
         Variant { encoding, etag: etag(&body), len: body.len() as u64, source: Source::Memory(body) }
     }
 
+    /// A file of content/ published by copy, served from that file until
+    /// feeds/ holds the copy.
+    pub fn original(original: &crate::render::Original) -> Self {
+        let source = Source::Original { path: original.path.clone(), modified: original.modified };
+        Variant { encoding: Encoding::Identity, etag: original.etag.clone(), len: original.len, source }
+    }
+
     /// The bytes, when they are held in memory.
     pub fn in_memory(&self) -> Option<&Bytes> {
         match &self.source {
             Source::Memory(bytes) => Some(bytes),
-            Source::File(_) => None,
+            Source::File(_) | Source::Original { .. } => None,
         }
     }
 }
@@ -260,6 +274,14 @@ fn content_type(kind: OutputKind, path: &str) -> HeaderValue {
 /// `"` + 32 hex digits of BLAKE3 + `"`.
 pub fn etag(bytes: &[u8]) -> HeaderValue {
     etag_of_hex(&blake3::hash(bytes).to_hex()[..32])
+}
+
+/// [`etag`] of what `reader` yields, and how many bytes that was, read a
+/// chunk at a time: a file of any size, never whole in memory.
+pub fn etag_of_reader(reader: impl std::io::Read) -> std::io::Result<(HeaderValue, u64)> {
+    let mut hasher = blake3::Hasher::new();
+    let len = std::io::copy(&mut std::io::BufReader::with_capacity(256 * 1024, reader), &mut hasher)?;
+    Ok((etag_of_hex(&hasher.finalize().to_hex()[..32]), len))
 }
 
 /// The ETag of 32 hex digits (as a manifest keeps them).

@@ -5,9 +5,12 @@
 //! memory at once.
 
 use super::manifest::{self, Manifest};
-use super::staging::{self, Staged, flush, write_staged};
-use super::{EmitError, EmitReport, Record, check_relative, encode_one, io_error, records, set_modified};
+use super::staging::{self, Staged, copy_staged, flush, write_staged};
+use super::{
+    Content, EmitError, EmitReport, Record, check_relative, encode_one, io_error, records, set_modified,
+};
 use crate::render::{Body, Output, Sink};
+use crate::snapshot;
 use std::collections::{BTreeSet, HashSet};
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -55,11 +58,15 @@ impl Emitter {
     /// older manifest, a file touched by hand) it is read and compared.
     pub fn put(&self, record: &Record<'_>) -> Result<(), EmitError> {
         check_relative(&record.path)?;
-        let changed = record.bytes.filter(|bytes| !self.holds(record, bytes));
-        if let Some(bytes) = changed {
+        let changed = record.content.filter(|content| !self.holds(record, *content));
+        if let Some(content) = changed {
             let staging = self.staging()?;
             self.create_folders(staging, &record.path)?;
-            write_staged(&staging.join(&record.path), bytes, record.modified)?;
+            let staged = staging.join(&record.path);
+            match content {
+                Content::Bytes(bytes) => write_staged(&staged, bytes, record.modified)?,
+                Content::CopyOf(source) => copy_staged(source, &staged, &record.digest, record.modified)?,
+            }
         }
         let mut progress = self.progress.lock().unwrap_or_else(PoisonError::into_inner);
         progress.files.push((record.path.clone(), record.digest.clone()));
@@ -70,9 +77,9 @@ impl Emitter {
         Ok(())
     }
 
-    /// Whether `out` holds `bytes` at the record's path (then its mtime is
-    /// set to the record's).
-    fn holds(&self, record: &Record<'_>, bytes: &[u8]) -> bool {
+    /// Whether `out` holds `content` at the record's path (then its mtime
+    /// is set to the record's).
+    fn holds(&self, record: &Record<'_>, content: Content<'_>) -> bool {
         let target = self.out.join(&record.path);
         let same = self.manifest.lists(&record.path) && {
             let vouched = self.manifest.digest(&record.path) == Some(&record.digest)
@@ -80,7 +87,14 @@ impl Emitter {
                     m.len() == record.digest.len
                         && record.modified.is_none_or(|t| m.modified().is_ok_and(|m| m == t))
                 });
-            vouched || fs::read(&target).is_ok_and(|existing| existing == bytes)
+            vouched
+                || match content {
+                    Content::Bytes(bytes) => fs::read(&target).is_ok_and(|existing| existing == bytes),
+                    // Hashed a chunk at a time: it may be a long recording.
+                    Content::CopyOf(_) => fs::File::open(&target)
+                        .and_then(snapshot::etag_of_reader)
+                        .is_ok_and(|(etag, len)| etag == record.digest.etag && len == record.digest.len),
+                }
         };
         if let (true, Some(modified)) = (same, record.modified) {
             set_modified(&target, modified);

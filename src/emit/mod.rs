@@ -38,6 +38,8 @@ pub enum EmitError {
     Io { path: PathBuf, source: io::Error },
     #[error("refusing to write `{0}`: outputs must stay inside the output folder")]
     UnsafePath(String),
+    #[error("{}: it changed while it was being copied; it is published again once it stops changing", .0.display())]
+    Changed(PathBuf),
 }
 
 /// What a successful emit changed.
@@ -74,15 +76,19 @@ pub fn encode(out: &Path, outputs: Vec<Output>) -> Vec<Encoded> {
 /// [`encode`] for one output; gives it back if the render did not make its
 /// bytes.
 fn encode_one(out: &Path, manifest: &Manifest, output: Output) -> Result<Encoded, Output> {
-    let Body::Fresh(bytes) = &output.body else { return Err(output) };
+    let identity = match &output.body {
+        Body::Fresh(bytes) => Variant::memory(Encoding::Identity, bytes.clone()),
+        Body::Copy(original) => Variant::original(original),
+        Body::AsBefore | Body::Taken => return Err(output),
+    };
     let effort = Effort::finished(&output);
-    let identity = Variant::memory(Encoding::Identity, bytes.clone());
-    let (variants, last_modified) = match reuse_variants(out, &output, &identity, manifest) {
-        Some((variants, modified)) => (variants, Some(modified)),
-        None => {
+    let (variants, last_modified) = match (reuse_variants(out, &output, &identity, manifest), &output.body) {
+        (Some((variants, modified)), _) => (variants, Some(modified)),
+        (None, Body::Fresh(bytes)) => {
             let compressed = compress::variants(&output, bytes, effort);
             (compressed.into_iter().map(|(e, b)| Variant::memory(e, b)).collect(), None)
         }
+        (None, _) => (Vec::new(), None),
     };
     let variants = std::iter::once(identity).chain(variants).collect();
     Ok(Encoded { output: Output { body: Body::AsBefore, ..output }, variants, effort, last_modified })
@@ -145,7 +151,15 @@ pub struct Record<'a> {
     pub modified: Option<SystemTime>,
     /// The bytes, when feeds/ may not hold them yet; `None`: the caller
     /// knows it does (the last emit wrote them), so they are not compared.
-    pub bytes: Option<&'a [u8]>,
+    pub content: Option<Content<'a>>,
+}
+
+/// What a file of feeds/ is to hold.
+#[derive(Clone, Copy)]
+pub enum Content<'a> {
+    Bytes(&'a [u8]),
+    /// The bytes of this file (in content/), copied.
+    CopyOf(&'a Path),
 }
 
 /// The records of `output`'s files, one per variant (identity first).
@@ -161,7 +175,12 @@ pub fn records<'a>(
         kind: output.kind,
         digest: Digest { len: variant.len, etag: variant.etag.clone() },
         modified,
-        bytes: if written { None } else { variant.in_memory().map(|b| &b[..]) },
+        content: match &variant.source {
+            _ if written => None,
+            Source::Memory(bytes) => Some(Content::Bytes(bytes)),
+            Source::Original { path, .. } => Some(Content::CopyOf(path)),
+            Source::File(_) => None,
+        },
     })
 }
 

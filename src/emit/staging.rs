@@ -10,11 +10,12 @@
 //! `mkdir` calls (half failing), and flushing each touched folder 10,000
 //! `fsync` calls.
 
-use super::{EmitError, io_error};
+use super::{Digest, EmitError, io_error};
 use crate::render::OutputKind;
+use crate::snapshot::etag_of_hex;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fs;
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
@@ -30,6 +31,38 @@ pub(super) fn write_staged(path: &Path, bytes: &[u8], modified: Option<SystemTim
     file.write_all(bytes).map_err(io_error(path))?;
     if let Some(modified) = modified {
         file.set_modified(modified).map_err(io_error(path))?;
+    }
+    Ok(())
+}
+
+/// Copies `source` to `path` a chunk at a time, hashing as it goes: the
+/// copy must be the version `digest` names (the file may have been changed
+/// since it was hashed; then it is published on its next change).
+pub(super) fn copy_staged(
+    source: &Path,
+    path: &Path,
+    digest: &Digest,
+    modified: Option<SystemTime>,
+) -> Result<(), EmitError> {
+    let mut from = fs::File::open(source).map_err(io_error(source))?;
+    let mut to = fs::File::create(path).map_err(io_error(path))?;
+    let mut hasher = blake3::Hasher::new();
+    let mut chunk = vec![0; 256 * 1024];
+    let mut len = 0u64;
+    loop {
+        let n = from.read(&mut chunk).map_err(io_error(source))?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&chunk[..n]);
+        to.write_all(&chunk[..n]).map_err(io_error(path))?;
+        len += n as u64;
+    }
+    if len != digest.len || etag_of_hex(&hasher.finalize().to_hex()[..32]) != digest.etag {
+        return Err(EmitError::Changed(source.to_path_buf()));
+    }
+    if let Some(modified) = modified {
+        to.set_modified(modified).map_err(io_error(path))?;
     }
     Ok(())
 }

@@ -229,22 +229,31 @@ impl Handler {
         let body = match (&variant.source, request.method() == Method::HEAD) {
             (_, true) => Body::empty(),
             (Source::Memory(bytes), false) => Body::from(bytes.slice(span(start, len))),
-            (Source::File(path), false) => {
+            (Source::File(path) | Source::Original { path, .. }, false) => {
                 let (path, key, shared) = (path.clone(), key.to_owned(), self.shared.clone());
-                let reading = if resource.has_variants() {
+                let reading = match &variant.source {
                     // A document: small, read whole and checked by hash.
-                    let reading = file::read(path.clone(), variant.len, variant.etag.clone());
-                    Box::pin(async move { reading.await.map(Body::from) }) as file::Opening
-                } else {
+                    Source::File(_) if resource.has_variants() => {
+                        let reading = file::read(path.clone(), variant.len, variant.etag.clone());
+                        Box::pin(async move { reading.await.map(Body::from) }) as file::Opening
+                    }
                     // Media and images: streamed, checked by size and date.
-                    file::open(path.clone(), variant.len, resource.last_modified, start, len)
+                    Source::Original { modified, .. } => {
+                        file::open(path.clone(), variant.len, *modified, start, len)
+                    }
+                    _ => file::open(path.clone(), variant.len, resource.last_modified, start, len),
                 };
+                // The writer's own file changed: the watcher brings the new
+                // version; only a file in feeds/ is ours to repair.
+                let ours = matches!(variant.source, Source::File(_));
                 return Respond::Later(Box::pin(async move {
                     match reading.await {
                         Ok(body) => builder.body(body).expect("headers are valid by construction"),
                         Err(e) => {
                             warn!(file = %path.display(), "not served: {e}");
-                            (shared.report_damage)(&key);
+                            if ours {
+                                (shared.report_damage)(&key);
+                            }
                             unavailable()
                         }
                     }

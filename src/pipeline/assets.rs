@@ -1,11 +1,15 @@
 //! The files episodes and series covers reference, published as they are:
 //! read once, and again only when their size or mtime changes (a podcast's
 //! audio is not read again on every rescan). Files nothing published
-//! references are never copied.
+//! references are never copied. Text (stylesheets, SVG, transcripts) is
+//! kept in memory, to be compressed like any document; images, audio and
+//! video are only hashed, a chunk at a time, and copied from the file.
 
+use crate::compress;
 use crate::diagnostic::Diagnostic;
 use crate::model::Catalog;
-use crate::render::{Output, OutputKind};
+use crate::render::{Body, Original, Output, OutputKind};
+use crate::snapshot;
 use bytes::Bytes;
 use jiff::Timestamp;
 use std::collections::{BTreeMap, BTreeSet};
@@ -20,7 +24,7 @@ pub struct Assets {
 
 /// A file published as it is, with what tells whether it changed.
 struct Asset {
-    bytes: Bytes,
+    body: Body,
     stamp: Stamp,
 }
 
@@ -72,13 +76,13 @@ impl Assets {
         }
         let mut outputs = Vec::with_capacity(wanted.len());
         for path in wanted {
-            let bytes = match self.files.get(&path) {
-                Some(asset) => asset.bytes.clone(),
-                None => match read(&content.join(&path)) {
+            let body = match self.files.get(&path) {
+                Some(asset) => asset.body.clone(),
+                None => match read(&content.join(&path), compress::is_text(&path)) {
                     Ok(asset) => {
-                        let bytes = asset.bytes.clone();
+                        let body = asset.body.clone();
                         self.files.insert(path.clone(), asset);
-                        bytes
+                        body
                     }
                     Err(e) => {
                         diagnostics.push(Diagnostic::error(
@@ -89,13 +93,28 @@ impl Assets {
                     }
                 },
             };
-            outputs.push(Output::new(path, OutputKind::Asset, bytes));
+            outputs.push(Output { body, ..Output::new(path, OutputKind::Asset, Bytes::new()) });
         }
         outputs
     }
 }
 
-fn read(path: &Path) -> std::io::Result<Asset> {
+/// Reads a text file whole; hashes any other through the open file, which
+/// must not have changed meanwhile (a file written in place is hashed
+/// again on its next event).
+fn read(path: &Path, text: bool) -> std::io::Result<Asset> {
     let stamp = Stamp::of(path).unwrap_or(Stamp { len: u64::MAX, modified: None });
-    Ok(Asset { bytes: Bytes::from(fs::read(path)?), stamp })
+    if text {
+        return Ok(Asset { body: Body::Fresh(Bytes::from(fs::read(path)?)), stamp });
+    }
+    let file = fs::File::open(path)?;
+    let (etag, len) = snapshot::etag_of_reader(&file)?;
+    let modified = file.metadata()?.modified()?;
+    if Some(modified) != stamp.modified || len != stamp.len {
+        return Err(std::io::Error::other(
+            "it changed while it was read; it is read again on its next change",
+        ));
+    }
+    let original = Original { path: path.to_path_buf(), len, etag, modified };
+    Ok(Asset { body: Body::Copy(std::sync::Arc::new(original)), stamp })
 }

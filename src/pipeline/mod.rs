@@ -336,8 +336,13 @@ fn favicon(
     if icon.asset == render::favicon::FAVICON {
         return None; // published as it is, like any asset
     }
-    let bytes = outputs.iter().find(|o| o.path == icon.asset)?.bytes()?;
-    let file = render::favicon::render(bytes);
+    // The icon is an image: published by copy, so read here (it is small).
+    let bytes = match &outputs.iter().find(|o| o.path == icon.asset)?.body {
+        render::Body::Fresh(bytes) => bytes.to_vec(),
+        render::Body::Copy(original) => fs::read(&original.path).ok()?,
+        render::Body::AsBefore | render::Body::Taken => return None,
+    };
+    let file = render::favicon::render(&bytes);
     let site_toml = content.join("site.toml");
     diagnostics.extend(file.problems.into_iter().map(|problem| {
         Diagnostic::warning(&site_toml, format!("icon `{}`: {problem}", icon.asset)).at(icon.line, None)

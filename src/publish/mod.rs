@@ -143,10 +143,10 @@ impl Publisher {
     pub fn is_damaged(&self, path: &str) -> bool {
         let Some(served) = self.served.get(path) else { return false };
         served.resource.variants.iter().any(|variant| match &variant.source {
-            Source::File(file) => {
-                std::fs::read(file).map_or(true, |bytes| snapshot::etag(&bytes) != variant.etag)
-            }
-            Source::Memory(_) => false,
+            Source::File(file) => std::fs::File::open(file)
+                .and_then(snapshot::etag_of_reader)
+                .map_or(true, |(etag, _)| etag != variant.etag),
+            Source::Memory(_) | Source::Original { .. } => false,
         })
     }
 
@@ -181,13 +181,16 @@ impl Publisher {
         for output in &build.outputs {
             let before = earlier.remove(&output.path).filter(|s| s.output.kind == output.kind);
             match (&output.body, before) {
-                (Body::Fresh(bytes), Some(s)) if self.damaged.contains(&output.path) => {
-                    rewrites.push((output, bytes, s));
+                (Body::Fresh(_) | Body::Copy(_), Some(s)) if self.damaged.contains(&output.path) => {
+                    rewrites.push((output, s));
                 }
                 (Body::Fresh(bytes), Some(s)) if !same_bytes(&s.resource, bytes) => {
-                    changed.push((output, bytes, Some(s.resource.last_modified)));
+                    changed.push((output, Some(s.resource.last_modified)));
                 }
-                (Body::Fresh(bytes), None) => changed.push((output, bytes, None)),
+                (Body::Copy(original), Some(s)) if s.resource.variants[0].etag != original.etag => {
+                    changed.push((output, Some(s.resource.last_modified)));
+                }
+                (Body::Fresh(_) | Body::Copy(_), None) => changed.push((output, None)),
                 // Only `episodic build` renders into a sink that takes bytes.
                 (Body::Taken, _) => error!(path = output.path, "its bytes went elsewhere: left out"),
                 (_, Some(mut kept)) => {
@@ -204,22 +207,33 @@ impl Publisher {
                 }
             }
         }
-        next.par_extend(changed.into_par_iter().map(|(output, bytes, before)| {
-            let variants = quick_variants(output, bytes);
+        next.par_extend(changed.into_par_iter().filter_map(|(output, before)| {
+            let (variants, effort) = match &output.body {
+                Body::Fresh(bytes) => (quick_variants(output, bytes), Effort::Quick),
+                Body::Copy(original) => (vec![Variant::original(original)], Effort::finished(output)),
+                Body::AsBefore | Body::Taken => return None,
+            };
             let mut resource = resource(output, variants, wall, site);
             resource.date_is_ambiguous = before.is_some_and(|last| last == resource.last_modified);
             let output = Output { body: Body::AsBefore, ..output.clone() };
-            (Served { output, resource: Arc::new(resource), effort: Effort::Quick }, true)
+            Some((Served { output, resource: Arc::new(resource), effort }, true))
         }));
-        // A damaged file's bytes, served from memory until written again,
-        // compressed as they were: the same bytes, the same validators.
-        for (output, bytes, before) in rewrites {
+        // A damaged file's bytes, served from memory (or the writer's file)
+        // until written again, compressed as they were: the same bytes, the
+        // same validators.
+        for (output, before) in rewrites {
             let effort = Effort::finished(output);
-            let variants = std::iter::once(Variant::memory(Encoding::Identity, bytes.clone()))
-                .chain(
-                    compress::variants(output, bytes, effort).into_iter().map(|(e, b)| Variant::memory(e, b)),
-                )
-                .collect();
+            let variants = match &output.body {
+                Body::Fresh(bytes) => std::iter::once(Variant::memory(Encoding::Identity, bytes.clone()))
+                    .chain(
+                        compress::variants(output, bytes, effort)
+                            .into_iter()
+                            .map(|(e, b)| Variant::memory(e, b)),
+                    )
+                    .collect(),
+                Body::Copy(original) => vec![Variant::original(original)],
+                Body::AsBefore | Body::Taken => continue,
+            };
             let mut resource = resource(output, variants, before.resource.last_modified, site);
             resource.date_is_ambiguous = before.resource.date_is_ambiguous;
             let served = Served { resource: Arc::new(resource), effort, ..before };

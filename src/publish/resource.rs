@@ -23,7 +23,7 @@ pub(super) fn served_from_disk(output: &Output) -> bool {
 pub(super) fn place(out: &Path, served: &Served) -> Option<Resource> {
     let from_disk = served_from_disk(&served.output);
     let resource = &served.resource;
-    let misplaced = |v: &Variant| from_disk == matches!(v.source, Source::Memory(_));
+    let misplaced = |v: &Variant| from_disk != matches!(v.source, Source::File(_));
     if !resource.variants.iter().any(misplaced) {
         return None;
     }
@@ -31,7 +31,7 @@ pub(super) fn place(out: &Path, served: &Served) -> Option<Resource> {
     for variant in &mut placed.variants {
         let path = out.join(format!("{}{}", served.output.path, variant.encoding.file_suffix()));
         variant.source = match &variant.source {
-            Source::Memory(_) if from_disk => Source::File(path),
+            Source::Memory(_) | Source::Original { .. } if from_disk => Source::File(path),
             Source::File(_) if !from_disk => match std::fs::read(&path) {
                 Ok(bytes) if snapshot::etag(&bytes) == variant.etag => Source::Memory(bytes.into()),
                 _ => continue, // served from the file, checked per request
@@ -60,7 +60,7 @@ pub(super) fn same_bytes(resource: &Resource, bytes: &bytes::Bytes) -> bool {
     }
     match &identity.source {
         Source::Memory(a) => (a.as_ptr() == bytes.as_ptr()) || a == bytes,
-        Source::File(_) => snapshot::etag(bytes) == identity.etag,
+        Source::File(_) | Source::Original { .. } => snapshot::etag(bytes) == identity.etag,
     }
 }
 

@@ -87,6 +87,19 @@ pub enum Body {
     AsBefore,
     /// Handed to the render's [`Sink`], which keeps them.
     Taken,
+    /// A file of content/ published as it is, copied, never read into
+    /// memory: audio, video and images may be large.
+    Copy(Arc<Original>),
+}
+
+/// A file of content/ as it was when it was hashed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Original {
+    pub path: std::path::PathBuf,
+    pub len: u64,
+    pub etag: hyper::header::HeaderValue,
+    /// Its modification date then: a later one means it changed since.
+    pub modified: std::time::SystemTime,
 }
 
 /// Where each bulk document (episode pages, archive blocks: nearly all the
@@ -116,7 +129,7 @@ impl Output {
     pub fn bytes(&self) -> Option<&Bytes> {
         match &self.body {
             Body::Fresh(bytes) => Some(bytes),
-            Body::AsBefore | Body::Taken => None,
+            Body::AsBefore | Body::Taken | Body::Copy(_) => None,
         }
     }
 

@@ -15,9 +15,10 @@ mod feeds;
 mod in_place;
 mod interop;
 mod listings;
+mod media;
 mod output;
 mod pages;
-mod ranges;
+
 mod running;
 mod sample;
 mod schedule;
