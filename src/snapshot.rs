@@ -259,7 +259,9 @@ fn content_type(kind: OutputKind, path: &str) -> HeaderValue {
         OutputKind::JsonFeed => "application/feed+json; charset=utf-8".to_owned(),
         OutputKind::Page => "text/html; charset=utf-8".to_owned(),
         OutputKind::Asset | OutputKind::Listing => {
-            let mime = mime_guess::from_path(path).first_or_octet_stream();
+            let mime: mime_guess::Mime = crate::model::media::mime_type_of_name(path)
+                .parse()
+                .unwrap_or(mime_guess::mime::APPLICATION_OCTET_STREAM);
             let is_text = mime.type_() == mime_guess::mime::TEXT || mime.suffix().is_some();
             if is_text && mime.get_param("charset").is_none() {
                 format!("{mime}; charset=utf-8")

@@ -6,7 +6,8 @@
 
 use super::date::Instant;
 use super::fields::FieldReader;
-use super::links::{LinkTargets, resolve};
+use super::links::{self, LinkTargets, resolve};
+use super::media::{self, Measured, Media, PodcastMeta};
 use super::{Author, PackedText, Series};
 use crate::content::front_matter;
 use crate::content::markdown::{self, truncate_on_word};
@@ -38,6 +39,7 @@ pub struct EpisodeMeta {
     pub author: Option<Author>,
     pub image: Option<String>,
     pub id: Option<String>,
+    pub podcast: PodcastMeta,
 }
 
 /// Front matter plus the Markdown body it came with.
@@ -64,6 +66,8 @@ pub struct Episode {
     /// The body as HTML, compressed (see `packed`).
     pub content_html: PackedText,
     pub image: Option<String>,
+    /// Its audio or video, resolved and measured.
+    pub media: Option<Media>,
     /// Content-relative paths of the local files this episode references.
     pub assets: Vec<String>,
     /// Every content path its links were looked up as (found or not): when
@@ -98,7 +102,8 @@ pub fn parse(
         Err(e) => return (None, vec![Diagnostic::error(path, e.message).at(Some(e.line), e.column)]),
     };
     let mut reader = FieldReader::new(path, &doc, fields);
-    reader.reject_unknown(KEYS);
+    let keys: Vec<&str> = KEYS.iter().chain(&media::KEYS).copied().collect();
+    reader.reject_unknown(&keys);
     let title = reader.required_text("title", "title = \"Where it went wrong\"");
     let has_date = reader.has("date");
     let published = reader.date("date", &series.timezone);
@@ -120,6 +125,7 @@ pub fn parse(
     let author = reader.author("author");
     let image = reader.text("image").filter(|s| !s.trim().is_empty());
     let id = reader.text("id").map(|s| s.trim().to_owned());
+    let podcast = media::read(&mut reader);
     match id.as_deref() {
         Some("") => reader.error("id", "`id` is empty; remove it to use the permalink"),
         Some(id) if Url::parse(id).is_err() => reader.warn(
@@ -148,6 +154,7 @@ pub fn parse(
         author,
         image,
         id: id.filter(|s| !s.is_empty()),
+        podcast,
     };
     (Some(ParsedEpisode { meta, body: doc.body.to_owned(), body_line }), reader.problems)
 }
@@ -169,12 +176,14 @@ pub fn permalink(series: &Series, number: u64) -> Url {
 }
 
 /// Renders the body and resolves every URL; warns about references to
-/// files that do not exist.
+/// files that do not exist. `measure` tells the type, size and duration of
+/// a media file of the content folder (by content path).
 pub fn assemble(
     parsed: ParsedEpisode,
     series: &Series,
     site_base: &Url,
     targets: &LinkTargets,
+    measure: &dyn Fn(&str) -> Result<Measured, String>,
 ) -> (Episode, Vec<Diagnostic>) {
     let ParsedEpisode { meta, body, body_line } = parsed;
     let permalink = permalink(series, meta.number);
@@ -202,6 +211,13 @@ pub fn assemble(
     };
     let rendered = markdown::render(&body, &mut |reference, offset| rewrite(reference, Some(offset)));
     let image = meta.image.as_deref().map(|image| rewrite(image, None));
+    let media = meta.podcast.media.as_deref().and_then(|reference| {
+        let resolved = resolve(reference, &series.home, &permalink, site_base, targets);
+        links.extend(resolved.looked_up.clone());
+        let media = resolve_media(&meta, resolved, measure, &mut problems)?;
+        assets.extend(media.asset.clone());
+        Some(media)
+    });
     if rendered.removed_characters > 0 {
         problems.push(Diagnostic::warning(
             &meta.path,
@@ -226,9 +242,66 @@ pub fn assemble(
         summary,
         content_html: PackedText::new(&rendered.html),
         image,
+        media,
         assets,
         links,
         meta,
     };
     (episode, problems)
+}
+
+/// The episode's media: one of our files, measured (an error when it is
+/// not there or not audio or video: never a feed item without its audio),
+/// or a file elsewhere, described by the front matter.
+fn resolve_media(
+    meta: &EpisodeMeta,
+    resolved: links::Resolved,
+    measure: &dyn Fn(&str) -> Result<Measured, String>,
+    problems: &mut Vec<Diagnostic>,
+) -> Option<Media> {
+    let podcast = &meta.podcast;
+    let at = |diagnostic: Diagnostic| diagnostic.at(podcast.media_line, None);
+    let reference = podcast.media.as_deref().unwrap_or_default();
+    if let Some(asset) = resolved.asset {
+        let measured = match measure(&asset) {
+            Ok(measured) => measured,
+            Err(why) => {
+                problems.push(at(Diagnostic::error(&meta.path, format!("`media` `{reference}`: {why}"))));
+                return None;
+            }
+        };
+        if podcast.media_length.is_some() {
+            problems.push(at(Diagnostic::warning(
+                &meta.path,
+                "`media_length` is ignored: the file's own size is used",
+            )));
+        }
+        let duration = podcast.duration.or(measured.duration);
+        let (mime_type, length) = (measured.mime_type, measured.length);
+        return Some(Media { url: resolved.url, asset: Some(asset), mime_type, length, duration });
+    }
+    if resolved.missing || resolved.looked_up.is_some() {
+        let why = format!("`media` `{reference}` is not a file in the content folder");
+        problems.push(at(Diagnostic::error(&meta.path, why)));
+        return None;
+    }
+    if podcast.media_length.is_none() {
+        problems.push(at(Diagnostic::warning(
+            &meta.path,
+            "`media` is hosted elsewhere: add `media_length` (its size in bytes), which podcast apps need",
+        )));
+    }
+    if podcast.duration.is_none() {
+        problems.push(at(Diagnostic::warning(
+            &meta.path,
+            "`media` is hosted elsewhere: add `duration` (like 0:30:30), which podcast apps show",
+        )));
+    }
+    Some(Media {
+        mime_type: media::mime_type_of_name(&resolved.url),
+        url: resolved.url,
+        asset: None,
+        length: podcast.media_length.unwrap_or(0),
+        duration: podcast.duration,
+    })
 }

@@ -12,11 +12,14 @@
 //! - `summary` → RSS `description`, Atom `summary`, JSON `summary`;
 //!   `content_html` → RSS `content:encoded`, Atom `content type="html"`,
 //!   JSON `content_html`.
+//! - `media` → RSS `enclosure`, Atom `link rel="enclosure"`, JSON
+//!   `attachments`.
 
 pub mod date;
 pub mod episode;
 pub mod fields;
 pub mod links;
+pub mod media;
 pub mod packed;
 pub mod series;
 pub mod site;

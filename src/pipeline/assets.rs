@@ -44,17 +44,25 @@ impl Stamp {
 
 impl Assets {
     /// Forgets assets no longer `present`, and those `hinted` at whose size
-    /// or mtime changed: they are read again when needed.
+    /// or mtime changed: they are read again when needed. Returns the
+    /// changed ones that are still there (an episode's audio is measured
+    /// for its feed entry: the episode is assembled again).
     pub fn forget_changed(
         &mut self,
         content: &Path,
         present: &BTreeSet<String>,
         hinted: &dyn Fn(&Path) -> bool,
-    ) {
+    ) -> BTreeSet<String> {
+        let mut changed = BTreeSet::new();
         self.files.retain(|path, asset| {
             let file = content.join(path);
-            present.contains(path) && (!hinted(&file) || Stamp::of(&file).is_some_and(|s| s == asset.stamp))
+            let same = !hinted(&file) || Stamp::of(&file).is_some_and(|s| s == asset.stamp);
+            if present.contains(path) && !same {
+                changed.insert(path.clone());
+            }
+            present.contains(path) && same
         });
+        changed
     }
 
     /// The assets that published episodes (and series covers) reference at

@@ -4,6 +4,7 @@
 //! so a half-finished edit never takes an episode down.
 
 use super::claims::{Claim, Holders};
+use super::media;
 use super::{read_text, source_key};
 use crate::diagnostic::Diagnostic;
 use crate::model::episode::{self, ParsedEpisode};
@@ -150,7 +151,8 @@ impl Episodes {
             .into_par_iter()
             .filter_map(|Candidate { path, parsed }| {
                 let series = series(&self.files.get(&path)?.slug)?;
-                let (episode, problems) = episode::assemble(parsed, &series, base, targets);
+                let measure = |asset: &str| media::measure(&content.join(asset));
+                let (episode, problems) = episode::assemble(parsed, &series, base, targets, &measure);
                 Some((path, episode, problems))
             })
             .collect();
@@ -158,7 +160,13 @@ impl Episodes {
         for (path, episode, problems) in assembled {
             self.waiting.remove(&path);
             if let Some(file) = self.files.get_mut(&path) {
+                // Its media is missing or unreadable: the last good version
+                // stays published.
+                let refused = problems.iter().any(Diagnostic::is_error);
                 file.problems.extend(problems);
+                if refused {
+                    continue;
+                }
                 if let Some(earlier) = &file.episode {
                     self.holders.remove(&path, &file.slug, earlier);
                 }

@@ -15,6 +15,7 @@ mod assets;
 mod claims;
 mod config;
 mod episodes;
+mod media;
 mod templates;
 #[cfg(test)]
 mod tests;
@@ -198,7 +199,7 @@ impl Pipeline {
         };
         let assets_moved: BTreeSet<String> =
             tree.assets.symmetric_difference(&self.targets.assets).cloned().collect();
-        self.assets.forget_changed(&self.content, &tree.assets, &hinted);
+        let assets_changed = self.assets.forget_changed(&self.content, &tree.assets, &hinted);
         self.targets.assets.clone_from(&tree.assets);
         let config = self.config.update(&self.content, &tree.series, &self.targets, diagnostics);
         let forced = config.site || !config.series.is_empty();
@@ -241,7 +242,8 @@ impl Pipeline {
         // Links resolve to files and permalinks: re-resolve those pointing
         // at one that appeared, went or was renumbered (which may move more:
         // a few rounds at most, as each re-reads files not read before).
-        let mut moved: BTreeSet<String> = moved.into_iter().chain(assets_moved).chain(gone).collect();
+        let mut moved: BTreeSet<String> =
+            moved.into_iter().chain(assets_moved).chain(assets_changed).chain(gone).collect();
         while !moved.is_empty() {
             let again: Vec<(PathBuf, String)> = self
                 .episodes

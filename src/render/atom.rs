@@ -69,7 +69,12 @@ fn entry(item: &super::Item<'_>) -> Entry {
         published: Some(chrono_time(episode.meta.published)),
         authors: item.author.map(person).into_iter().collect(),
         categories: episode.meta.tags.iter().map(|c| category(c)).collect(),
-        links: vec![link(episode.permalink.as_str(), "alternate", Some("text/html"))],
+        links: std::iter::once(link(episode.permalink.as_str(), "alternate", Some("text/html")))
+            .chain(episode.media.as_ref().map(|media| Link {
+                length: Some(media.length.to_string()),
+                ..link(&media.url, "enclosure", Some(&media.mime_type))
+            }))
+            .collect(),
         summary: Some(text(&episode.summary)),
         content: Some(Content {
             value: Some(item.content_html().to_owned()),

@@ -60,6 +60,18 @@ struct JsonItem<'a> {
     authors: Vec<JsonAuthor<'a>>,
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     tags: &'a [String],
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    attachments: Vec<JsonAttachment<'a>>,
+}
+
+/// An episode's audio or video.
+#[derive(Serialize)]
+struct JsonAttachment<'a> {
+    url: &'a str,
+    mime_type: &'a str,
+    size_in_bytes: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    duration_in_seconds: Option<u64>,
 }
 
 pub fn render(feed: &Feed<'_>) -> Vec<u8> {
@@ -91,6 +103,16 @@ pub fn render(feed: &Feed<'_>) -> Vec<u8> {
                     date_modified: episode.meta.updated.rfc3339(),
                     authors: item.author.map(author).into_iter().collect(),
                     tags: &episode.meta.tags,
+                    attachments: episode
+                        .media
+                        .iter()
+                        .map(|media| JsonAttachment {
+                            url: &media.url,
+                            mime_type: &media.mime_type,
+                            size_in_bytes: media.length,
+                            duration_in_seconds: media.duration,
+                        })
+                        .collect(),
                 }
             })
             .collect(),

@@ -11,11 +11,13 @@
 
 use super::history::NAMESPACE;
 use super::{Feed, GENERATOR, RSS, VERSION, html_escaped, join};
-use crate::model::Author;
+use crate::model::media::{EpisodeType, Media};
+use crate::model::{Author, Episode};
 use rss::extension::Extension;
 use rss::extension::atom::{AtomExtension, Link};
 use rss::extension::dublincore::DublinCoreExtension;
-use rss::{Category, Channel, Guid, Image, Item};
+use rss::extension::itunes::ITunesItemExtension;
+use rss::{Category, Channel, Enclosure, Guid, Image, Item};
 use std::collections::BTreeMap;
 
 pub fn render(feed: &Feed<'_>) -> Vec<u8> {
@@ -112,7 +114,30 @@ fn render_item(item: &super::Item<'_>) -> Item {
         pub_date: Some(episode.meta.published.rfc2822()),
         content: Some(item.content_html().to_owned()),
         dublin_core_ext: item.author.and_then(creator),
+        enclosure: episode.media.as_ref().map(|media| Enclosure {
+            url: media.url.clone(),
+            length: media.length.to_string(),
+            mime_type: media.mime_type.clone(),
+        }),
+        itunes_ext: episode.media.as_ref().map(|media| itunes_item(episode, media)),
         ..Item::default()
+    }
+}
+
+/// Apple's tags for an episode with audio or video: its duration in whole
+/// seconds, its type, season and explicitness when the front matter says,
+/// and its number for a full episode (a trailer or bonus goes unnumbered;
+/// Apple takes no episode 0).
+fn itunes_item(episode: &Episode, media: &Media) -> ITunesItemExtension {
+    let podcast = &episode.meta.podcast;
+    let numbered = podcast.episode_type == EpisodeType::Full && episode.meta.number > 0;
+    ITunesItemExtension {
+        duration: media.duration.map(|seconds| seconds.to_string()),
+        episode_type: Some(podcast.episode_type.as_str().to_owned()),
+        episode: numbered.then(|| episode.meta.number.to_string()),
+        season: podcast.season.map(|season| season.to_string()),
+        explicit: podcast.explicit.map(|explicit| explicit.to_string()),
+        ..ITunesItemExtension::default()
     }
 }
 

@@ -1,0 +1,43 @@
+//! Measures an episode's audio or video in the content folder for its feed
+//! entry: its exact size, its type read from its content (a `.mp3` that is
+//! really AAC is typed as AAC), and its duration, from the file's own
+//! headers (lofty reads them; the sound itself is not decoded).
+
+use crate::model::media::Measured;
+use lofty::config::ParseOptions;
+use lofty::file::{AudioFile, FileType};
+use lofty::probe::Probe;
+use std::path::Path;
+
+/// What podcast apps are told of the file at `path`.
+pub fn measure(path: &Path) -> Result<Measured, String> {
+    let length = std::fs::metadata(path).map_err(|e| format!("cannot read it: {e}"))?.len();
+    let unknown =
+        "it is not audio or video episodic can read (MP3, M4A/AAC, MP4, Ogg Vorbis or Opus, FLAC, WAV)";
+    let probe = Probe::open(path)
+        .map(|probe| probe.options(ParseOptions::new().read_tags(false).read_cover_art(false)))
+        .map_err(|e| format!("cannot read it: {e}"))?
+        .guess_file_type()
+        .map_err(|e| format!("cannot read it: {e}"))?;
+    let Some(file_type) = probe.file_type() else { return Err(unknown.to_owned()) };
+    let video = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| ["mp4", "m4v", "mov"].contains(&e.to_ascii_lowercase().as_str()));
+    let mime_type = match file_type {
+        FileType::Mpeg => "audio/mpeg",
+        FileType::Mp4 if video => "video/mp4",
+        FileType::Mp4 => "audio/x-m4a",
+        FileType::Aac => "audio/aac",
+        FileType::Opus | FileType::Vorbis | FileType::Speex => "audio/ogg",
+        FileType::Flac => "audio/flac",
+        FileType::Wav => "audio/wav",
+        FileType::Aiff => "audio/aiff",
+        _ => return Err(unknown.to_owned()),
+    };
+    let tagged = probe.read().map_err(|e| format!("cannot read its audio headers: {e}"))?;
+    let seconds = tagged.properties().duration().as_secs_f64().round();
+    // A stream with no length given (a live recording's) says zero.
+    let duration = (seconds >= 1.0).then_some(seconds as u64);
+    Ok(Measured { mime_type: mime_type.to_owned(), length, duration })
+}

@@ -1,0 +1,185 @@
+//! An episode's audio: the enclosure in RSS, Atom and JSON Feed with the
+//! file's exact size, its type read from its content and its duration read
+//! from its headers (or the front matter); media hosted elsewhere; errors
+//! that name file and line; and a replaced recording measured again.
+
+use crate::running::wait_for;
+use crate::server::Server;
+use crate::support::{Fixture, NOW, episode, series_toml};
+
+/// A real WAV file: 8 kHz, 16-bit mono PCM, `seconds` long.
+fn wav(seconds: u32) -> Vec<u8> {
+    let (rate, data_len) = (8000u32, 8000 * 2 * seconds);
+    let mut wav = b"RIFF".to_vec();
+    wav.extend_from_slice(&(36 + data_len).to_le_bytes());
+    wav.extend_from_slice(b"WAVEfmt ");
+    wav.extend_from_slice(&16u32.to_le_bytes());
+    wav.extend_from_slice(&1u16.to_le_bytes()); // PCM
+    wav.extend_from_slice(&1u16.to_le_bytes()); // mono
+    wav.extend_from_slice(&rate.to_le_bytes());
+    wav.extend_from_slice(&(rate * 2).to_le_bytes()); // bytes per second
+    wav.extend_from_slice(&2u16.to_le_bytes()); // block align
+    wav.extend_from_slice(&16u16.to_le_bytes()); // bits per sample
+    wav.extend_from_slice(b"data");
+    wav.extend_from_slice(&data_len.to_le_bytes());
+    wav.extend((0..data_len).map(|i| (i % 64) as u8));
+    wav
+}
+
+/// A real MPEG-1 Layer III stream: `frames` frames at 128 kbit/s, 44.1 kHz
+/// (417 bytes and 1152 samples each).
+fn mp3(frames: usize) -> Vec<u8> {
+    let mut frame = vec![0u8; 417];
+    frame[..4].copy_from_slice(&[0xFF, 0xFB, 0x90, 0x00]);
+    frame.repeat(frames)
+}
+
+fn podcast() -> Fixture {
+    let f = Fixture::new();
+    f.write("s/series.toml", &series_toml("Serial", ""));
+    let trailer = "media = \"audio/01.wav\"\nseason = 2\nepisode_type = \"trailer\"\n";
+    f.write("s/01.md", &episode("Trailer", "2026-10-01T10:00:00", trailer, "Soon.\n"));
+    f.write_bytes("s/audio/01.wav", &wav(3));
+    // Named .mp3, but WAV inside: typed by what it is.
+    f.write("s/02.md", &episode("Two", "2026-10-08T10:00:00", "media = \"02.mp3\"\n", "Two.\n"));
+    f.write_bytes("s/02.mp3", &wav(2));
+    let given = "media = \"03.mp3\"\nduration = \"1:02:03\"\n";
+    f.write("s/03.md", &episode("Three", "2026-10-15T10:00:00", given, "Three.\n"));
+    f.write_bytes("s/03.mp3", &mp3(300));
+    let elsewhere =
+        "media = \"https://cdn.example.net/ep/04.m4a?src=feed\"\nmedia_length = 123456\nduration = 1830\n";
+    f.write("s/04.md", &episode("Four", "2026-10-22T10:00:00", elsewhere, "Four.\n"));
+    f
+}
+
+/// (url, type, length, duration) of each item, newest first, as JSON Feed
+/// says it.
+fn attachments(f: &Fixture) -> Vec<(String, String, u64, Option<u64>)> {
+    let json: serde_json::Value = serde_json::from_slice(&f.read_out("s/feed.json")).unwrap();
+    json["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|item| {
+            let a = &item["attachments"][0];
+            let text = |key: &str| a[key].as_str().unwrap().to_owned();
+            (
+                text("url"),
+                text("mime_type"),
+                a["size_in_bytes"].as_u64().unwrap(),
+                a["duration_in_seconds"].as_u64(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn each_format_carries_the_files_exact_size_type_and_duration() {
+    let f = podcast();
+    f.build_ok();
+    let expected = [
+        ("https://cdn.example.net/ep/04.m4a?src=feed", "audio/x-m4a", 123_456, Some(1830)),
+        ("https://example.com/s/03.mp3", "audio/mpeg", 125_100, Some(3723)),
+        ("https://example.com/s/02.mp3", "audio/wav", 32_044, Some(2)),
+        ("https://example.com/s/audio/01.wav", "audio/wav", 48_044, Some(3)),
+    ];
+    let expected: Vec<(String, String, u64, Option<u64>)> =
+        expected.iter().map(|&(u, t, l, d)| (u.to_owned(), t.to_owned(), l, d)).collect();
+    assert_eq!(attachments(&f), expected);
+    assert_eq!(std::fs::read(f.out().join("s/audio/01.wav")).unwrap(), wav(3), "the file is published");
+
+    // RSS, read by feed-rs as a podcast app would, and its exact attributes.
+    let rss = f.feed("s/rss.xml");
+    for (entry, (url, mime, len, _)) in rss.entries.iter().zip(&expected) {
+        let content = &entry.media[0].content[0];
+        assert_eq!(content.url.as_ref().map(|u| u.as_str()), Some(url.as_str()));
+        assert_eq!(content.content_type.as_ref().map(|t| t.to_string()), Some(mime.clone()));
+        assert_eq!(content.size, Some(*len));
+    }
+    let text = f.out_text("s/rss.xml");
+    assert!(
+        text.contains(
+            r#"<enclosure url="https://example.com/s/audio/01.wav" length="48044" type="audio/wav"/>"#
+        ),
+        "{text}"
+    );
+    // Apple's tags: whole seconds, the type, a season when given; a trailer
+    // goes unnumbered.
+    let doc = roxmltree::Document::parse(&text).unwrap();
+    let itunes = "http://www.itunes.com/dtds/podcast-1.0.dtd";
+    let tags: Vec<Vec<(String, String)>> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("item"))
+        .map(|item| {
+            item.children()
+                .filter(|n| n.tag_name().namespace() == Some(itunes))
+                .map(|n| (n.tag_name().name().to_owned(), n.text().unwrap_or_default().to_owned()))
+                .collect()
+        })
+        .collect();
+    let pairs = |list: &[(&str, &str)]| -> Vec<(String, String)> {
+        list.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    };
+    assert_eq!(tags[0], pairs(&[("duration", "1830"), ("episode", "4"), ("episodeType", "full")]));
+    assert_eq!(tags[3], pairs(&[("duration", "3"), ("season", "2"), ("episodeType", "trailer")]));
+    // Atom: a link rel="enclosure" with type and length.
+    let atom = f.out_text("s/atom.xml");
+    let doc = roxmltree::Document::parse(&atom).unwrap();
+    let enclosures: Vec<(&str, &str, &str)> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("link") && n.attribute("rel") == Some("enclosure"))
+        .map(|n| (n.attribute("href").unwrap(), n.attribute("type").unwrap(), n.attribute("length").unwrap()))
+        .collect();
+    assert_eq!(enclosures[3], ("https://example.com/s/audio/01.wav", "audio/wav", "48044"));
+    assert_eq!(enclosures[0], ("https://cdn.example.net/ep/04.m4a?src=feed", "audio/x-m4a", "123456"));
+    assert_eq!(enclosures.len(), 4);
+}
+
+#[test]
+fn missing_media_is_an_error_at_its_line_and_elsewhere_needs_its_size() {
+    let f = podcast();
+    let missing = "media = \"gone.mp3\"\n";
+    f.write("s/05.md", &episode("Five", "2026-10-29T10:00:00", missing, "Five.\n"));
+    let run = f.build();
+    assert_eq!(run.code, Some(1), "{}", run.stderr);
+    let line = format!(
+        "{}:4: error: `media` `gone.mp3` is not a file in the content folder",
+        f.content().join("s/05.md").display()
+    );
+    assert!(run.stderr.contains(&line), "{}", run.stderr);
+
+    f.write("s/05.md", &episode("Five", "2026-10-29T10:00:00", "media = \"notes.txt\"\n", "Five.\n"));
+    f.write("s/notes.txt", "not a recording");
+    let run = f.build();
+    assert_eq!(run.code, Some(1));
+    assert!(run.stderr.contains("`media` `notes.txt`: it is not audio or video"), "{}", run.stderr);
+
+    let bare = "media = \"https://cdn.example.net/05.mp3\"\n";
+    f.write("s/05.md", &episode("Five", "2026-10-29T10:00:00", bare, "Five.\n"));
+    let run = f.build();
+    assert!(run.success, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("s/05.md:4: warning: `media` is hosted elsewhere: add `media_length`"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(attachments(&f)[0], ("https://cdn.example.net/05.mp3".into(), "audio/mpeg".into(), 0, None));
+}
+
+#[test]
+fn a_replaced_recording_is_measured_again() {
+    let f = podcast();
+    let server = Server::start(&f, NOW, &[]);
+    let length = |server: &Server| -> String {
+        let feed = server.get("/s/feed.json", &[]);
+        let json: serde_json::Value = serde_json::from_slice(&feed.body).unwrap();
+        let trailer = &json["items"][3]["attachments"][0];
+        format!("{} {}", trailer["size_in_bytes"], trailer["duration_in_seconds"])
+    };
+    assert_eq!(length(&server), "48044 3");
+    f.write_bytes("s/audio/.01.wav.part", &wav(5));
+    f.rename("s/audio/.01.wav.part", "s/audio/01.wav");
+    wait_for("the new recording's size in the feed", || (length(&server) == "80044 5").then_some(()));
+    let served = server.get("/s/audio/01.wav", &[]);
+    assert_eq!((served.status, served.body.len()), (200, 80_044));
+}
