@@ -15,8 +15,8 @@
 
 use super::memo::Memo;
 use super::views::{
-    DateView, EpisodeLink, EpisodeView, LinkObject, LinkView, PageMeta, SeriesView, SiteView, author,
-    feed_links, words,
+    DateView, EpisodeLink, EpisodeView, LinkObject, LinkView, MediaView, PageMeta, SeriesView, SiteView,
+    author, feed_links, words,
 };
 use super::{Output, OutputKind, SUBSCRIPTIONS, Sink};
 use crate::model::{Catalog, Episode, Series, Site};
@@ -336,6 +336,7 @@ fn render_episode(
         image: episode.image.as_deref(),
         tags: &episode.meta.tags,
         author: author(episode.meta.author.as_ref().or(series.author.as_ref())),
+        media: episode.media.as_ref().map(MediaView::of),
     };
     let ctx = context! {
         page => Value::from_serialize(&page),

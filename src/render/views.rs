@@ -4,6 +4,7 @@
 //! contract a writer's templates are written against; README lists it.
 
 use super::{ATOM, JSON, RSS, join};
+use crate::model::media::Media;
 use crate::model::{Author, Episode, Series, Site};
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
@@ -334,4 +335,45 @@ pub(super) struct EpisodeView<'a> {
     pub(super) image: Option<&'a str>,
     pub(super) tags: &'a [String],
     pub(super) author: Option<AuthorView<'a>>,
+    pub(super) media: Option<MediaView<'a>>,
+}
+
+/// An episode's audio or video, for its player.
+#[derive(Serialize)]
+pub(super) struct MediaView<'a> {
+    pub(super) url: &'a str,
+    #[serde(rename = "type")]
+    pub(super) mime_type: &'a str,
+    pub(super) video: bool,
+    pub(super) length: u64,
+    pub(super) duration: Option<DurationView>,
+}
+
+impl<'a> MediaView<'a> {
+    pub(super) fn of(media: &'a Media) -> Self {
+        MediaView {
+            url: &media.url,
+            mime_type: &media.mime_type,
+            video: media.mime_type.starts_with("video/"),
+            length: media.length,
+            duration: media.duration.map(DurationView::of),
+        }
+    }
+}
+
+/// A duration as people read it (`1:02:03`, `30:30`) and as ISO 8601 for
+/// `<time datetime>` (`PT1H2M3S`).
+#[derive(Serialize)]
+pub(super) struct DurationView {
+    pub(super) seconds: u64,
+    pub(super) iso: String,
+    pub(super) text: String,
+}
+
+impl DurationView {
+    fn of(seconds: u64) -> Self {
+        let (h, m, s) = (seconds / 3600, seconds / 60 % 60, seconds % 60);
+        let text = if h > 0 { format!("{h}:{m:02}:{s:02}") } else { format!("{m}:{s:02}") };
+        DurationView { seconds, iso: format!("PT{h}H{m}M{s}S"), text }
+    }
 }

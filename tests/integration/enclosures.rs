@@ -183,3 +183,33 @@ fn a_replaced_recording_is_measured_again() {
     let served = server.get("/s/audio/01.wav", &[]);
     assert_eq!((served.status, served.body.len()), (200, 80_044));
 }
+
+#[test]
+fn an_episode_page_plays_its_media_and_shows_its_duration() {
+    let f = podcast();
+    f.build_ok();
+    for (page, src, mime, iso, text) in [
+        ("s/1/index.html", "https://example.com/s/audio/01.wav", "audio/wav", "PT0H0M3S", "0:03"),
+        (
+            "s/4/index.html",
+            "https://cdn.example.net/ep/04.m4a?src=feed",
+            "audio/x-m4a",
+            "PT0H30M30S",
+            "30:30",
+        ),
+        ("s/3/index.html", "https://example.com/s/03.mp3", "audio/mpeg", "PT1H2M3S", "1:02:03"),
+    ] {
+        let html = scraper::Html::parse_document(&f.out_text(page));
+        let select = |css: &str| scraper::Selector::parse(css).unwrap();
+        let audio = html.select(&select("figure.media audio")).next().expect(page);
+        assert_eq!((audio.attr("controls"), audio.attr("preload")), (Some(""), Some("metadata")), "{page}");
+        let source = html.select(&select("figure.media audio source")).next().expect(page);
+        assert_eq!((source.attr("src"), source.attr("type")), (Some(src), Some(mime)), "{page}");
+        let time = html.select(&select("figure.media figcaption time")).next().expect(page);
+        assert_eq!(time.attr("datetime"), Some(iso), "{page}");
+        assert_eq!(time.text().collect::<String>(), text, "{page}");
+    }
+    f.write("s/06.md", &episode("Six", "2026-11-05T10:00:00", "", "No audio.\n"));
+    f.build_ok();
+    assert!(!f.out_text("s/6/index.html").contains("<figure class=\"media\">"));
+}
