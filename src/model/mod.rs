@@ -21,6 +21,7 @@ pub mod fields;
 pub mod links;
 pub mod media;
 pub mod packed;
+pub mod podcast;
 pub mod series;
 pub mod site;
 

@@ -3,8 +3,9 @@
 use super::Author;
 use super::fields::FieldReader;
 use super::links::{LinkTargets, resolve};
+use super::podcast::{self, Podcast};
 use super::site::{Site, config_document, read_language, read_timezone};
-use crate::content::front_matter;
+use crate::content::front_matter::{self, Value};
 use crate::diagnostic::Diagnostic;
 use jiff::tz::TimeZone;
 use std::path::Path;
@@ -36,10 +37,22 @@ pub struct Series {
     pub schedule: Option<String>,
     /// `{base_url}{slug}/`: the series page and the base for relative URLs.
     pub home: Url,
+    /// Set by a `[podcast]` table: the series is a podcast.
+    pub podcast: Option<Podcast>,
 }
 
-const KEYS: &[&str] =
-    &["title", "description", "language", "timezone", "author", "tags", "image", "title_format", "schedule"];
+const KEYS: &[&str] = &[
+    "title",
+    "description",
+    "language",
+    "timezone",
+    "author",
+    "tags",
+    "image",
+    "title_format",
+    "schedule",
+    "podcast",
+];
 
 /// Reads series.toml for the folder `slug`. Always returns a `Series` (the
 /// site's settings stand in for what cannot be read) so its episodes are
@@ -72,19 +85,22 @@ pub fn parse(
         }),
     };
     let home = series_home(&site.base_url, slug);
-    let image = reader.text("image").filter(|s| !s.trim().is_empty()).map(|image| {
-        let resolved = resolve(&image, &home, &home, &site.base_url, targets);
-        if resolved.missing {
-            reader.warn(
-                "image",
-                format!(
-                    "image `{image}` is not a file in the content folder; it is linked as {}",
-                    resolved.url
-                ),
-            );
+    let image = cover(&mut reader, &home, site, targets);
+    let podcast = match reader.fields.remove("podcast") {
+        None | Some(Value::Null) => None,
+        Some(Value::Table(table)) => {
+            let mut table = FieldReader::new(path, &doc, table);
+            let artwork = cover(&mut table, &home, site, targets);
+            let podcast = podcast::read(&mut table, artwork);
+            reader.problems.extend(table.problems);
+            podcast
         }
-        Cover { url: resolved.url, asset: resolved.asset }
-    });
+        Some(other) => {
+            let kind = other.kind();
+            reader.error("podcast", format!("`podcast` should be a table (a [podcast] section), not {kind}"));
+            None
+        }
+    };
     let series = Series {
         slug: slug.to_owned(),
         title: title.unwrap_or_else(|| slug.to_owned()),
@@ -97,8 +113,22 @@ pub fn parse(
         title_format,
         schedule: reader.text("schedule").map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()),
         home,
+        podcast,
     };
     (series, reader.problems)
+}
+
+/// The picture `image` names, resolved like a link in an episode.
+fn cover(reader: &mut FieldReader<'_>, home: &Url, site: &Site, targets: &LinkTargets) -> Option<Cover> {
+    let image = reader.text("image").filter(|s| !s.trim().is_empty())?;
+    let resolved = resolve(&image, home, home, &site.base_url, targets);
+    if resolved.missing {
+        reader.warn(
+            "image",
+            format!("image `{image}` is not a file in the content folder; it is linked as {}", resolved.url),
+        );
+    }
+    Some(Cover { url: resolved.url, asset: resolved.asset })
 }
 
 /// The series as the site's settings alone describe it.
@@ -115,6 +145,7 @@ pub fn fallback(slug: &str, site: &Site) -> Series {
         title_format: TitleFormat::default(),
         schedule: None,
         home: series_home(&site.base_url, slug),
+        podcast: None,
     }
 }
 

@@ -78,6 +78,8 @@ impl Assets {
         wanted.extend(catalog.site.icon.as_ref().map(|icon| icon.asset.clone()));
         for entry in &catalog.series {
             wanted.extend(entry.series.image.as_ref().and_then(|cover| cover.asset.clone()));
+            let artwork = entry.series.podcast.as_ref().and_then(|p| p.image.as_ref());
+            wanted.extend(artwork.and_then(|cover| cover.asset.clone()));
             for episode in entry.published(now) {
                 wanted.extend(episode.assets.iter().cloned());
             }

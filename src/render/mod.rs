@@ -20,6 +20,7 @@ mod views;
 
 pub use memo::Memo;
 
+use crate::model::podcast::Podcast;
 use crate::model::{Author, Catalog, Episode, Instant, Series, Site};
 use bytes::Bytes;
 use history::History;
@@ -170,6 +171,8 @@ pub struct Feed<'a> {
     pub history: History,
     /// Newest first.
     pub items: Vec<Item<'a>>,
+    /// The series' podcast settings (`itunes:` channel tags).
+    pub podcast: Option<&'a Podcast>,
 }
 
 pub struct Item<'a> {
@@ -280,6 +283,7 @@ pub fn render_all(
         hub: site.websub_hub.as_ref(),
         history: if complete { History::Complete } else { History::Partial },
         items: everything,
+        podcast: None,
     };
     feeds.push(Placed { feed, dir: String::new(), changes_at: site_changes_at });
 
@@ -348,6 +352,7 @@ fn series_feed<'a>(site: &'a Site, series: &'a Series, hub: Option<&'a Url>, fol
         hub,
         history: History::Complete,
         items: Vec::new(),
+        podcast: series.podcast.as_ref(),
     }
 }
 

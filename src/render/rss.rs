@@ -12,11 +12,12 @@
 use super::history::NAMESPACE;
 use super::{Feed, GENERATOR, RSS, VERSION, html_escaped, join};
 use crate::model::media::{EpisodeType, Media};
+use crate::model::podcast::Podcast;
 use crate::model::{Author, Episode};
 use rss::extension::Extension;
 use rss::extension::atom::{AtomExtension, Link};
 use rss::extension::dublincore::DublinCoreExtension;
-use rss::extension::itunes::ITunesItemExtension;
+use rss::extension::itunes::{ITunesCategory, ITunesChannelExtension, ITunesItemExtension, ITunesOwner};
 use rss::{Category, Channel, Enclosure, Guid, Image, Item};
 use std::collections::BTreeMap;
 
@@ -68,6 +69,7 @@ pub fn render(feed: &Feed<'_>) -> Vec<u8> {
         channel.extensions.insert("fh".to_owned(), BTreeMap::from([(marker.to_owned(), vec![element])]));
     }
     channel.dublin_core_ext = feed.author.and_then(creator);
+    channel.itunes_ext = feed.podcast.map(|podcast| itunes_channel(feed, podcast));
     channel.items = feed.items.iter().map(|item| render_item(item)).collect();
     hex_references(&channel.write_to(Vec::new()).expect("writing XML to a Vec cannot fail"))
 }
@@ -121,6 +123,32 @@ fn render_item(item: &super::Item<'_>) -> Item {
         }),
         itunes_ext: episode.media.as_ref().map(|media| itunes_item(episode, media)),
         ..Item::default()
+    }
+}
+
+/// Apple's tags for a podcast: its type, categories (a subcategory nested
+/// in its parent), explicitness, owner, author and square artwork (the
+/// series cover when `[podcast]` names none).
+fn itunes_channel(feed: &Feed<'_>, podcast: &Podcast) -> ITunesChannelExtension {
+    let category = |name: &str, sub: Option<Box<ITunesCategory>>| ITunesCategory {
+        text: name.to_owned(),
+        subcategory: sub,
+    };
+    ITunesChannelExtension {
+        r#type: Some(podcast.kind.as_str().to_owned()),
+        categories: podcast
+            .categories
+            .iter()
+            .map(|c| category(c.name, c.sub.map(|sub| Box::new(category(sub, None)))))
+            .collect(),
+        explicit: Some(podcast.explicit.to_string()),
+        owner: podcast
+            .owner
+            .as_ref()
+            .map(|owner| ITunesOwner { name: Some(owner.name.clone()), email: owner.email.clone() }),
+        author: feed.author.map(|author| author.name.clone()),
+        image: podcast.image.as_ref().map(|cover| cover.url.clone()).or_else(|| feed.image.clone()),
+        ..ITunesChannelExtension::default()
     }
 }
 

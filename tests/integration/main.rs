@@ -11,7 +11,7 @@ mod browser;
 mod caching;
 mod cold;
 mod connections;
-mod enclosures;
+
 mod feeds;
 mod in_place;
 mod interop;
@@ -19,6 +19,7 @@ mod listings;
 mod media;
 mod output;
 mod pages;
+mod podcasts;
 
 mod running;
 mod sample;

@@ -1,7 +1,9 @@
-//! An episode's audio: the enclosure in RSS, Atom and JSON Feed with the
-//! file's exact size, its type read from its content and its duration read
-//! from its headers (or the front matter); media hosted elsewhere; errors
-//! that name file and line; and a replaced recording measured again.
+//! Podcasts: an episode's audio as the enclosure in RSS, Atom and JSON Feed
+//! with the file's exact size, its type read from its content and its
+//! duration read from its headers (or the front matter); media hosted
+//! elsewhere; a replaced recording measured again; the episode page's
+//! player; a `[podcast]` series' iTunes channel tags; and errors that name
+//! file and line.
 
 use crate::running::wait_for;
 use crate::server::Server;
@@ -212,4 +214,92 @@ fn an_episode_page_plays_its_media_and_shows_its_duration() {
     f.write("s/06.md", &episode("Six", "2026-11-05T10:00:00", "", "No audio.\n"));
     f.build_ok();
     assert!(!f.out_text("s/6/index.html").contains("<figure class=\"media\">"));
+}
+
+const PODCAST_TOML: &str = r#"title = "Serial"
+author = "Kim"
+[podcast]
+type = "serial"
+categories = ["Fiction", "Drama", "Arts", "Books"]
+explicit = false
+owner = { name = "Kim Writer", email = "kim@example.com" }
+image = "art.png"
+"#;
+
+#[test]
+fn a_podcast_series_has_apples_channel_tags() {
+    let f = podcast();
+    f.write("s/series.toml", PODCAST_TOML);
+    f.write_bytes("s/art.png", &crate::support::png(1400, 1400));
+    f.build_ok();
+    let text = f.out_text("s/rss.xml");
+    let doc = roxmltree::Document::parse(&text).unwrap();
+    let itunes = "http://www.itunes.com/dtds/podcast-1.0.dtd";
+    let channel = doc.descendants().find(|n| n.has_tag_name("channel")).unwrap();
+    let tag = |name: &'static str| {
+        channel
+            .children()
+            .filter(move |n| n.tag_name().namespace() == Some(itunes) && n.tag_name().name() == name)
+    };
+    let text_of = |name: &'static str| tag(name).next().and_then(|n| n.text()).unwrap_or_default().to_owned();
+    assert_eq!(
+        (text_of("type"), text_of("explicit"), text_of("author")),
+        ("serial".into(), "false".into(), "Kim".into())
+    );
+    let categories: Vec<(String, Vec<String>)> = tag("category")
+        .map(|c| {
+            let subs =
+                c.children().filter(|n| n.is_element()).map(|n| n.attribute("text").unwrap().to_owned());
+            (c.attribute("text").unwrap().to_owned(), subs.collect())
+        })
+        .collect();
+    assert_eq!(
+        categories,
+        [("Fiction".to_owned(), vec!["Drama".to_owned()]), ("Arts".into(), vec!["Books".into()])]
+    );
+    let owner = tag("owner").next().unwrap();
+    let owner: Vec<(&str, &str)> = owner
+        .children()
+        .filter(|n| n.is_element())
+        .map(|n| (n.tag_name().name(), n.text().unwrap()))
+        .collect();
+    assert_eq!(owner, [("name", "Kim Writer"), ("email", "kim@example.com")]);
+    assert_eq!(tag("image").next().unwrap().attribute("href"), Some("https://example.com/s/art.png"));
+    assert!(f.out().join("s/art.png").exists(), "the artwork is published");
+    // A series without [podcast] has no channel tags.
+    assert!(!f.out_text("rss.xml").contains("<itunes:type>"), "the site-wide feed is not a podcast");
+}
+
+#[test]
+fn podcast_settings_are_checked_with_the_line_and_a_suggestion() {
+    let f = podcast();
+    let cases = [
+        (
+            "categories = [\"Drama\"]",
+            5,
+            "`Drama` is a subcategory of \"Fiction\": write \"Fiction\" right before it",
+        ),
+        (
+            "categories = [\"Fictoin\"]",
+            5,
+            "`Fictoin` is not one of Apple Podcasts' categories; did you mean \"Fiction\"?",
+        ),
+        ("type = \"seriel\"", 5, "`type` is `seriel`; it is \"serial\" or \"episodic\""),
+    ];
+    for (line, at, message) in cases {
+        f.write("s/series.toml", &format!("title = \"Serial\"\n\n[podcast]\nexplicit = true\n{line}\n"));
+        let run = f.build();
+        assert_eq!(run.code, Some(1), "{line}: {}", run.stderr);
+        let expected = format!("{}:{at}: error: {message}", f.content().join("s/series.toml").display());
+        assert!(run.stderr.contains(&expected), "{line}: {}", run.stderr);
+    }
+    f.write("s/series.toml", "title = \"Serial\"\n\n[podcast]\ncategories = [\"Fiction\"]\n");
+    let run = f.build();
+    assert_eq!(run.code, Some(1));
+    assert!(
+        run.stderr
+            .contains("series.toml:3: error: `[podcast]` needs `explicit = true` or `explicit = false`"),
+        "{}",
+        run.stderr
+    );
 }
