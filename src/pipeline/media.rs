@@ -3,6 +3,8 @@
 //! really AAC is typed as AAC), and its duration, from the file's own
 //! headers (lofty reads them; the sound itself is not decoded).
 
+use crate::diagnostic::Diagnostic;
+use crate::model::Catalog;
 use crate::model::media::Measured;
 use lofty::config::ParseOptions;
 use lofty::file::{AudioFile, FileType};
@@ -40,4 +42,41 @@ pub fn measure(path: &Path) -> Result<Measured, String> {
     // A stream with no length given (a live recording's) says zero.
     let duration = (seconds >= 1.0).then_some(seconds as u64);
     Ok(Measured { mime_type: mime_type.to_owned(), length, duration })
+}
+
+/// Warnings for podcast artwork Apple Podcasts would refuse: not a JPEG or
+/// PNG, not square, or outside 1400–3000 px (its header is read, never the
+/// picture).
+pub fn check_artwork(content: &Path, catalog: &Catalog) -> Vec<Diagnostic> {
+    let mut problems = Vec::new();
+    for entry in &catalog.series {
+        let Some(podcast) = &entry.series.podcast else { continue };
+        let Some(cover) = podcast.image.as_ref().or(entry.series.image.as_ref()) else {
+            let path = content.join(&entry.series.slug).join("series.toml");
+            problems.push(Diagnostic::warning(
+                path,
+                "`[podcast]` has no `image`: Apple Podcasts needs square artwork of 1400 to 3000 px",
+            ));
+            continue;
+        };
+        let Some(asset) = &cover.asset else { continue };
+        let file = content.join(asset);
+        let kind = std::fs::File::open(&file).ok().and_then(|mut f| {
+            let mut head = [0u8; 16];
+            std::io::Read::read(&mut f, &mut head).ok()?;
+            imagesize::image_type(&head).ok()
+        });
+        let why = match (kind, imagesize::size(&file)) {
+            (Some(imagesize::ImageType::Jpeg | imagesize::ImageType::Png), Ok(size)) => {
+                let (w, h) = (size.width, size.height);
+                (w != h || !(1400..=3000).contains(&w))
+                    .then(|| format!("it is {w}×{h} px; Apple Podcasts wants a square of 1400 to 3000 px"))
+            }
+            _ => Some("it is not a JPEG or PNG picture, which Apple Podcasts needs".to_owned()),
+        };
+        if let Some(why) = why {
+            problems.push(Diagnostic::warning(&file, format!("podcast artwork: {why}")));
+        }
+    }
+    problems
 }

@@ -268,6 +268,16 @@ fn a_podcast_series_has_apples_channel_tags() {
     assert!(f.out().join("s/art.png").exists(), "the artwork is published");
     // A series without [podcast] has no channel tags.
     assert!(!f.out_text("rss.xml").contains("<itunes:type>"), "the site-wide feed is not a podcast");
+    assert!(!f.build().stderr.contains("podcast artwork"));
+
+    f.write_bytes("s/art.png", &crate::support::png(1000, 800));
+    let run = f.build();
+    assert!(run.success, "{}", run.stderr);
+    let expected = format!(
+        "{}: warning: podcast artwork: it is 1000×800 px; Apple Podcasts wants a square of 1400 to 3000 px",
+        f.content().join("s/art.png").display()
+    );
+    assert!(run.stderr.contains(&expected), "{}", run.stderr);
 }
 
 #[test]
