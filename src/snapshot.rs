@@ -88,9 +88,11 @@ pub struct Resource {
     pub date_is_ambiguous: bool,
     /// An HTTP `Link` header (RFC 8288), for feeds with a WebSub hub.
     pub link: Option<HeaderValue>,
-    /// A full RFC 5005 archive block: it changes only when an old episode
-    /// is corrected, so caches may keep it long.
-    pub archived: bool,
+    /// It changes rarely, so caches may keep it a day: a full RFC 5005
+    /// archive block (only a correction to an old episode changes it), or
+    /// audio or video (large, and replaced only to fix a recording; not
+    /// `immutable`, since it may be).
+    pub rarely_changes: bool,
 }
 
 impl Resource {
@@ -116,7 +118,7 @@ impl Resource {
             changes_at,
             date_is_ambiguous: false,
             link: None,
-            archived: false,
+            rarely_changes: false,
         }
     }
 

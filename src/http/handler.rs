@@ -161,7 +161,8 @@ impl Handler {
 
     fn serve(&self, request: &Request<Incoming>, key: &str, resource: &Resource, max_age: u32) -> Respond {
         let now = self.shared.clock.now();
-        let max_age = if resource.archived { max_age.max(cache_control::ARCHIVE_MAX_AGE) } else { max_age };
+        let max_age =
+            if resource.rarely_changes { max_age.max(cache_control::ARCHIVE_MAX_AGE) } else { max_age };
         let cache_control = cache_control::header(max_age, resource.changes_at, now);
         let chosen = encoding::choose(request.headers(), resource.variants.iter().map(|v| v.encoding));
         let Some(variant) = chosen.and_then(|e| resource.variant(e)) else {

@@ -73,7 +73,10 @@ pub(super) fn resource(
     site: (&Url, Option<&Url>),
 ) -> Resource {
     let mut resource = Resource::new(output.kind, &output.path, variants, last_modified, output.changes_at);
-    resource.archived = output.archive == Some(Archive::Closed);
+    let media =
+        ["audio/", "video/"].iter().any(|kind| resource.content_type.as_bytes().starts_with(kind.as_bytes()));
+    resource.rarely_changes =
+        output.archive == Some(Archive::Closed) || (output.kind == OutputKind::Asset && media);
     if let (Some(hub), true) = (site.1, output.is_current_feed()) {
         let link = format!("<{hub}>; rel=\"hub\", <{}>; rel=\"self\"", absolute(site.0, &output.path));
         resource.link = hyper::header::HeaderValue::from_str(&link).ok();

@@ -45,6 +45,11 @@ fn ranges_are_answered_exactly_on_both_protocols() {
     assert_eq!(whole.header("content-type"), "audio/ogg");
     assert_eq!(whole.header("content-length"), "600000");
     assert_eq!((whole.header("content-encoding"), whole.header("vary")), ("", ""), "media is identity only");
+    // Large and replaced only to fix a recording: a day, not immutable.
+    let a_day = "public, max-age=86400, stale-while-revalidate=60, stale-if-error=86400";
+    assert_eq!(whole.header("cache-control"), a_day);
+    let feed_cache = server.get("/s/rss.xml", &[]).header("cache-control").to_owned();
+    assert!(feed_cache.starts_with("public, max-age=300,"), "{feed_cache}");
     let older = httpdate::fmt_http_date(httpdate::parse_http_date(&date).unwrap() - Duration::from_secs(1));
 
     for h2 in [false, true] {
