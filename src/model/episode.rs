@@ -7,7 +7,7 @@
 use super::date::Instant;
 use super::fields::FieldReader;
 use super::links::{self, LinkTargets, resolve};
-use super::media::{self, Measured, Media, PodcastMeta};
+use super::media::{self, Measured, Media, PodcastMeta, Transcript};
 use super::{Author, PackedText, Series};
 use crate::content::front_matter;
 use crate::content::markdown::{self, truncate_on_word};
@@ -68,6 +68,7 @@ pub struct Episode {
     pub image: Option<String>,
     /// Its audio or video, resolved and measured.
     pub media: Option<Media>,
+    pub transcript: Option<Transcript>,
     /// Content-relative paths of the local files this episode references.
     pub assets: Vec<String>,
     /// Every content path its links were looked up as (found or not): when
@@ -211,6 +212,10 @@ pub fn assemble(
     };
     let rendered = markdown::render(&body, &mut |reference, offset| rewrite(reference, Some(offset)));
     let image = meta.image.as_deref().map(|image| rewrite(image, None));
+    let transcript = meta.podcast.transcript.as_deref().and_then(|reference| {
+        let mime_type = media::transcript_type(reference)?;
+        Some(Transcript { url: rewrite(reference, None), mime_type })
+    });
     let media = meta.podcast.media.as_deref().and_then(|reference| {
         let resolved = resolve(reference, &series.home, &permalink, site_base, targets);
         links.extend(resolved.looked_up.clone());
@@ -243,6 +248,7 @@ pub fn assemble(
         content_html: PackedText::new(&rendered.html),
         image,
         media,
+        transcript,
         assets,
         links,
         meta,

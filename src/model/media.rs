@@ -6,7 +6,8 @@ use super::fields::FieldReader;
 use crate::content::front_matter::Value;
 
 /// The front-matter keys of this module.
-pub const KEYS: [&str; 6] = ["media", "duration", "media_length", "season", "episode_type", "explicit"];
+pub const KEYS: [&str; 7] =
+    ["media", "duration", "media_length", "season", "episode_type", "explicit", "transcript"];
 
 /// Apple's `itunes:episodeType`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -41,6 +42,28 @@ pub struct PodcastMeta {
     pub season: Option<u64>,
     pub episode_type: EpisodeType,
     pub explicit: Option<bool>,
+    /// A path or URL of a `.vtt`, `.srt`, `.txt`, `.html` or `.json` file.
+    pub transcript: Option<String>,
+}
+
+/// An episode's transcript, resolved (`podcast:transcript`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Transcript {
+    pub url: String,
+    pub mime_type: &'static str,
+}
+
+/// The transcript formats podcast apps read, by extension.
+pub fn transcript_type(name: &str) -> Option<&'static str> {
+    let path = name.split(['?', '#']).next().unwrap_or(name);
+    match path.rsplit_once('.')?.1.to_ascii_lowercase().as_str() {
+        "vtt" => Some("text/vtt"),
+        "srt" => Some("application/srt"),
+        "txt" => Some("text/plain"),
+        "html" | "htm" => Some("text/html"),
+        "json" => Some("application/json"),
+        _ => None,
+    }
 }
 
 /// The episode's media, resolved.
@@ -90,6 +113,15 @@ pub fn read(reader: &mut FieldReader<'_>) -> PodcastMeta {
         }
     };
     let explicit = reader.bool("explicit");
+    let transcript = reader.text("transcript").map(|t| t.trim().to_owned()).filter(|t| !t.is_empty());
+    if let Some(name) = &transcript
+        && transcript_type(name).is_none()
+    {
+        reader.error(
+            "transcript",
+            format!("`transcript` `{name}` is not a .vtt, .srt, .txt, .html or .json file"),
+        );
+    }
     if media.is_none() {
         for (key, set) in [("duration", duration.is_some()), ("media_length", media_length.is_some())] {
             if set {
@@ -99,7 +131,7 @@ pub fn read(reader: &mut FieldReader<'_>) -> PodcastMeta {
     }
     let media_line = reader.line("media");
     let season = season.filter(|&s| s > 0);
-    PodcastMeta { media, media_line, duration, media_length, season, episode_type, explicit }
+    PodcastMeta { media, media_line, duration, media_length, season, episode_type, explicit, transcript }
 }
 
 /// `1830`, `30:30` or `0:30:30` → 1830 seconds.

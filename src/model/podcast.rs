@@ -5,6 +5,7 @@
 use super::Author;
 use super::fields::{FieldReader, nearest};
 use super::series::Cover;
+use crate::content::front_matter::Value;
 
 /// `itunes:type`: a serial is listened to from the first episode.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -39,9 +40,32 @@ pub struct Podcast {
     pub owner: Option<Author>,
     /// The square artwork; the series' cover when not set.
     pub image: Option<Cover>,
+    /// `podcast:guid`: the show's identity across hosts and addresses.
+    pub guid: String,
+    /// `podcast:locked`: other platforms may not import the show.
+    pub locked: bool,
+    /// `podcast:funding`: where listeners support the show.
+    pub funding: Option<Funding>,
 }
 
-pub const KEYS: &[&str] = &["type", "categories", "explicit", "owner", "image"];
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Funding {
+    pub url: String,
+    pub text: String,
+}
+
+pub const KEYS: &[&str] = &["type", "categories", "explicit", "owner", "image", "guid", "locked", "funding"];
+
+/// The Podcast Index's namespace for show GUIDs (podcast namespace, `guid`).
+const GUID_NAMESPACE: uuid::Uuid = uuid::uuid!("ead4c236-bf58-58c6-a2c6-a6b28d128cb6");
+
+/// The Podcast Index rule for a show's GUID: UUIDv5 of its feed URL
+/// without the scheme and trailing slashes (`podnews.net/rss` →
+/// `9b024349-ccf0-5f69-a609-6b82873eab3c`).
+pub fn guid_of_feed(feed_url: &str) -> String {
+    let bare = feed_url.split_once("://").map_or(feed_url, |(_, rest)| rest).trim_end_matches('/');
+    uuid::Uuid::new_v5(&GUID_NAMESPACE, bare.as_bytes()).to_string()
+}
 
 /// Apple Podcasts' categories and their subcategories
 /// (podcasters.apple.com/support/1691-apple-podcasts-categories).
@@ -132,8 +156,9 @@ const CATEGORIES: &[(&str, &[&str])] = &[
 ];
 
 /// Reads the `[podcast]` table's keys from `reader` (a reader of that
-/// table); `image` comes resolved from the caller.
-pub fn read(reader: &mut FieldReader<'_>, image: Option<Cover>) -> Option<Podcast> {
+/// table); `image` comes resolved from the caller, and `feed_url` (the
+/// series' RSS feed) gives the default GUID.
+pub fn read(reader: &mut FieldReader<'_>, image: Option<Cover>, feed_url: &str) -> Option<Podcast> {
     reader.reject_unknown(KEYS);
     let kind = match reader.text("type").as_deref().map(str::trim) {
         None | Some("serial") => PodcastType::Serial,
@@ -156,7 +181,45 @@ pub fn read(reader: &mut FieldReader<'_>, image: Option<Cover>) -> Option<Podcas
         );
     }
     let owner = reader.author("owner");
-    Some(Podcast { kind, categories, explicit: explicit?, owner, image })
+    let guid = match reader.text("guid").map(|g| g.trim().to_owned()) {
+        Some(guid) if uuid::Uuid::parse_str(&guid).is_ok() => guid.to_ascii_lowercase(),
+        Some(guid) => {
+            reader.error(
+                "guid",
+                format!("`guid` `{guid}` is not a UUID (like 9b024349-ccf0-5f69-a609-6b82873eab3c)"),
+            );
+            guid_of_feed(feed_url)
+        }
+        None => guid_of_feed(feed_url),
+    };
+    let locked = reader.bool("locked").unwrap_or(false);
+    let funding = funding(reader);
+    Some(Podcast { kind, categories, explicit: explicit?, owner, image, guid, locked, funding })
+}
+
+/// `funding = { url = "…", text = "…" }`.
+fn funding(reader: &mut FieldReader<'_>) -> Option<Funding> {
+    let table = match reader.fields.remove("funding")? {
+        Value::Table(table) => table,
+        other => {
+            let kind = other.kind();
+            reader.error("funding", format!("`funding` should be a table with url and text, not {kind}"));
+            return None;
+        }
+    };
+    let text = |key: &str| match table.get(key) {
+        Some(Value::String(s)) if !s.trim().is_empty() => Some(s.trim().to_owned()),
+        _ => None,
+    };
+    match (text("url"), text("text")) {
+        (Some(url), Some(text)) if url.starts_with("https://") || url.starts_with("http://") => {
+            Some(Funding { url, text })
+        }
+        _ => {
+            reader.error("funding", "`funding` needs an absolute `url` and a `text`, like { url = \"https://…\", text = \"Support the show\" }");
+            None
+        }
+    }
 }
 
 /// Apple's categories from names in order, a subcategory right after its
@@ -195,4 +258,13 @@ fn categories(reader: &mut FieldReader<'_>, names: &[String]) -> Vec<Category> {
         }
     }
     categories
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_podcast_index_example_guid() {
+        assert_eq!(super::guid_of_feed("https://podnews.net/rss"), "9b024349-ccf0-5f69-a609-6b82873eab3c");
+        assert_eq!(super::guid_of_feed("podnews.net/rss/"), "9b024349-ccf0-5f69-a609-6b82873eab3c");
+    }
 }

@@ -91,7 +91,8 @@ pub fn parse(
         Some(Value::Table(table)) => {
             let mut table = FieldReader::new(path, &doc, table);
             let artwork = cover(&mut table, &home, site, targets);
-            let podcast = podcast::read(&mut table, artwork);
+            let feed_url = home.join("rss.xml").map_or_else(|_| format!("{home}rss.xml"), String::from);
+            let podcast = podcast::read(&mut table, artwork, &feed_url);
             reader.problems.extend(table.problems);
             podcast
         }

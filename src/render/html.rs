@@ -337,6 +337,7 @@ fn render_episode(
         tags: &episode.meta.tags,
         author: author(episode.meta.author.as_ref().or(series.author.as_ref())),
         media: episode.media.as_ref().map(MediaView::of),
+        transcript: episode.transcript.as_ref().map(|t| t.url.as_str()),
     };
     let ctx = context! {
         page => Value::from_serialize(&page),

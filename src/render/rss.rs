@@ -70,7 +70,11 @@ pub fn render(feed: &Feed<'_>) -> Vec<u8> {
     }
     channel.dublin_core_ext = feed.author.and_then(creator);
     channel.itunes_ext = feed.podcast.map(|podcast| itunes_channel(feed, podcast));
-    channel.items = feed.items.iter().map(|item| render_item(item)).collect();
+    if let Some(podcast) = feed.podcast {
+        channel.namespaces.insert("podcast".to_owned(), PODCAST_NAMESPACE.to_owned());
+        channel.extensions.insert("podcast".to_owned(), podcast_channel(podcast));
+    }
+    channel.items = feed.items.iter().map(|item| render_item(item, feed.podcast.is_some())).collect();
     hex_references(&channel.write_to(Vec::new()).expect("writing XML to a Vec cannot fail"))
 }
 
@@ -104,7 +108,9 @@ fn hex_references(xml: &[u8]) -> Vec<u8> {
     out
 }
 
-fn render_item(item: &super::Item<'_>) -> Item {
+/// `podcast`: the feed declares the podcast namespace, so its items may
+/// use it.
+fn render_item(item: &super::Item<'_>, podcast: bool) -> Item {
     let episode = item.episode;
     Item {
         title: Some(episode.title.clone()),
@@ -122,8 +128,72 @@ fn render_item(item: &super::Item<'_>) -> Item {
             mime_type: media.mime_type.clone(),
         }),
         itunes_ext: episode.media.as_ref().map(|media| itunes_item(episode, media)),
+        extensions: if podcast { podcast_item(episode) } else { BTreeMap::new() },
         ..Item::default()
     }
+}
+
+/// The Podcast Index namespace (podcastindex.org/namespace/1.0).
+const PODCAST_NAMESPACE: &str = "https://podcastindex.org/namespace/1.0";
+
+/// `<podcast:NAME ATTRS>VALUE</podcast:NAME>`.
+fn podcast_tag(name: &str, value: Option<String>, attrs: &[(&str, &str)]) -> Extension {
+    Extension {
+        name: format!("podcast:{name}"),
+        value,
+        attrs: attrs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+        ..Extension::default()
+    }
+}
+
+/// The rss crate's map of extension elements, by local name.
+fn by_name(tags: Vec<Extension>) -> BTreeMap<String, Vec<Extension>> {
+    let mut map: BTreeMap<String, Vec<Extension>> = BTreeMap::new();
+    for tag in tags {
+        let local = tag.name.trim_start_matches("podcast:").to_owned();
+        map.entry(local).or_default().push(tag);
+    }
+    map
+}
+
+/// `podcast:guid`, `podcast:locked` (with the owner's e-mail when there is
+/// one) and `podcast:funding`.
+fn podcast_channel(podcast: &Podcast) -> BTreeMap<String, Vec<Extension>> {
+    let locked = if podcast.locked { "yes" } else { "no" };
+    let owner = podcast.owner.as_ref().and_then(|owner| owner.email.as_deref());
+    let mut tags = vec![
+        podcast_tag("guid", Some(podcast.guid.clone()), &[]),
+        podcast_tag(
+            "locked",
+            Some(locked.to_owned()),
+            &owner.map(|email| [("owner", email)]).unwrap_or_default(),
+        ),
+    ];
+    if let Some(funding) = &podcast.funding {
+        tags.push(podcast_tag("funding", Some(funding.text.clone()), &[("url", &funding.url)]));
+    }
+    by_name(tags)
+}
+
+/// An episode's `podcast:season`, `podcast:episode` (a full episode
+/// numbered above 0) and `podcast:transcript`.
+fn podcast_item(episode: &Episode) -> BTreeMap<String, BTreeMap<String, Vec<Extension>>> {
+    let podcast = &episode.meta.podcast;
+    let mut tags = Vec::new();
+    if episode.media.is_some() {
+        tags.extend(podcast.season.map(|season| podcast_tag("season", Some(season.to_string()), &[])));
+        if podcast.episode_type == EpisodeType::Full && episode.meta.number > 0 {
+            tags.push(podcast_tag("episode", Some(episode.meta.number.to_string()), &[]));
+        }
+    }
+    if let Some(transcript) = &episode.transcript {
+        tags.push(podcast_tag(
+            "transcript",
+            None,
+            &[("url", &transcript.url), ("type", transcript.mime_type)],
+        ));
+    }
+    if tags.is_empty() { BTreeMap::new() } else { BTreeMap::from([("podcast".to_owned(), by_name(tags))]) }
 }
 
 /// Apple's tags for a podcast: its type, categories (a subcategory nested

@@ -31,6 +31,7 @@ pub(super) struct Words {
     pub(super) episode_nav: &'static str,
     pub(super) all_episodes: &'static str,
     pub(super) opml_help: &'static str,
+    pub(super) transcript: &'static str,
 }
 
 const ENGLISH: Words = Words {
@@ -48,6 +49,7 @@ const ENGLISH: Words = Words {
     episode_nav: "Episodes",
     all_episodes: "All episodes",
     opml_help: "Or subscribe to every series at once: import this list into your reader:",
+    transcript: "Transcript",
 };
 
 const KOREAN: Words = Words {
@@ -65,6 +67,7 @@ const KOREAN: Words = Words {
     episode_nav: "회차 이동",
     all_episodes: "전체 회차",
     opml_help: "모든 연재를 한 번에 구독하려면 이 목록을 리더에서 가져오세요:",
+    transcript: "대본",
 };
 
 pub(super) fn words(language: &str) -> &'static Words {
@@ -336,6 +339,7 @@ pub(super) struct EpisodeView<'a> {
     pub(super) tags: &'a [String],
     pub(super) author: Option<AuthorView<'a>>,
     pub(super) media: Option<MediaView<'a>>,
+    pub(super) transcript: Option<&'a str>,
 }
 
 /// An episode's audio or video, for its player.

@@ -224,6 +224,8 @@ categories = ["Fiction", "Drama", "Arts", "Books"]
 explicit = false
 owner = { name = "Kim Writer", email = "kim@example.com" }
 image = "art.png"
+locked = true
+funding = { url = "https://example.com/support", text = "Support the show" }
 "#;
 
 #[test]
@@ -231,6 +233,9 @@ fn a_podcast_series_has_apples_channel_tags() {
     let f = podcast();
     f.write("s/series.toml", PODCAST_TOML);
     f.write_bytes("s/art.png", &crate::support::png(1400, 1400));
+    let given = "media = \"03.mp3\"\nduration = \"1:02:03\"\ntranscript = \"03.vtt\"\n";
+    f.write("s/03.md", &episode("Three", "2026-10-15T10:00:00", given, "Three.\n"));
+    f.write("s/03.vtt", "WEBVTT\n\n00:00.000 --> 00:02.000\nThree.\n");
     f.build_ok();
     let text = f.out_text("s/rss.xml");
     let doc = roxmltree::Document::parse(&text).unwrap();
@@ -266,6 +271,52 @@ fn a_podcast_series_has_apples_channel_tags() {
     assert_eq!(owner, [("name", "Kim Writer"), ("email", "kim@example.com")]);
     assert_eq!(tag("image").next().unwrap().attribute("href"), Some("https://example.com/s/art.png"));
     assert!(f.out().join("s/art.png").exists(), "the artwork is published");
+
+    // The Podcast Index namespace: the show's GUID (UUIDv5 of the feed URL
+    // without its scheme), locked with the owner's e-mail, funding.
+    let namespace = "https://podcastindex.org/namespace/1.0";
+    let show = |name: &'static str| {
+        channel
+            .children()
+            .find(|n| n.tag_name().namespace() == Some(namespace) && n.tag_name().name() == name)
+    };
+    let guid_namespace = uuid::Uuid::parse_str("ead4c236-bf58-58c6-a2c6-a6b28d128cb6").unwrap();
+    let guid = uuid::Uuid::new_v5(&guid_namespace, b"example.com/s/rss.xml").to_string();
+    assert_eq!(show("guid").unwrap().text(), Some(guid.as_str()));
+    let locked = show("locked").unwrap();
+    assert_eq!((locked.text(), locked.attribute("owner")), (Some("yes"), Some("kim@example.com")));
+    let funding = show("funding").unwrap();
+    assert_eq!(
+        (funding.text(), funding.attribute("url")),
+        (Some("Support the show"), Some("https://example.com/support"))
+    );
+    let items: Vec<Vec<(String, String)>> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("item"))
+        .map(|item| {
+            item.children()
+                .filter(|n| n.tag_name().namespace() == Some(namespace))
+                .map(|n| {
+                    let shown = n.text().map(str::to_owned).unwrap_or_else(|| {
+                        format!("{} {}", n.attribute("url").unwrap_or(""), n.attribute("type").unwrap_or(""))
+                    });
+                    (n.tag_name().name().to_owned(), shown)
+                })
+                .collect()
+        })
+        .collect();
+    let pairs = |list: &[(&str, &str)]| -> Vec<(String, String)> {
+        list.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    };
+    assert_eq!(items[0], pairs(&[("episode", "4")]));
+    assert_eq!(items[1], pairs(&[("episode", "3"), ("transcript", "https://example.com/s/03.vtt text/vtt")]));
+    assert_eq!(items[3], pairs(&[("season", "2")]), "a trailer goes unnumbered");
+    let page = scraper::Html::parse_document(&f.out_text("s/3/index.html"));
+    let link = page.select(&scraper::Selector::parse("p.meta a[href$=\".vtt\"]").unwrap()).next().unwrap();
+    assert_eq!(
+        (link.attr("href"), link.text().collect::<String>()),
+        (Some("https://example.com/s/03.vtt"), "Transcript".to_owned())
+    );
     // A series without [podcast] has no channel tags.
     assert!(!f.out_text("rss.xml").contains("<itunes:type>"), "the site-wide feed is not a podcast");
     assert!(!f.build().stderr.contains("podcast artwork"));
@@ -295,6 +346,7 @@ fn podcast_settings_are_checked_with_the_line_and_a_suggestion() {
             "`Fictoin` is not one of Apple Podcasts' categories; did you mean \"Fiction\"?",
         ),
         ("type = \"seriel\"", 5, "`type` is `seriel`; it is \"serial\" or \"episodic\""),
+        ("guid = \"nope\"", 5, "`guid` `nope` is not a UUID (like 9b024349-ccf0-5f69-a609-6b82873eab3c)"),
     ];
     for (line, at, message) in cases {
         f.write("s/series.toml", &format!("title = \"Serial\"\n\n[podcast]\nexplicit = true\n{line}\n"));
