@@ -183,3 +183,53 @@ fn a_long_recording_is_copied_and_streamed_never_held_in_memory() {
     // the rest of this site takes a few.
     assert!(rss_kb < 48 * 1024, "peak resident memory {rss_kb} kB");
 }
+
+/// Runs `program` with `args`; its standard output, or a panic with what
+/// it printed.
+fn run_tool(program: &str, args: &[&str]) -> String {
+    let output = std::process::Command::new(program)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("{program} is needed (.ci/run installs ffmpeg): {e}"));
+    let printed = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{program} {args:?} failed: {printed}");
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[test]
+fn a_real_player_reads_the_duration_and_seeks_with_ranges() {
+    let f = Fixture::new();
+    f.write("s/series.toml", &series_toml("Serial", ""));
+    f.write("s/01.md", &episode("E1", "2026-10-01T10:00:00", "media = \"talk.mp3\"\n", "Listen.\n"));
+    let talk = f.content().join("s/talk.mp3");
+    let talk = talk.to_str().unwrap();
+    // 20 s of a tone, made by ffmpeg as any recording would be.
+    run_tool(
+        "ffmpeg",
+        &["-v", "error", "-f", "lavfi", "-i", "sine=frequency=440:duration=20", "-b:a", "64k", talk],
+    );
+    let log = f.content().parent().unwrap().join("access.log");
+    let server = Server::start_logging(&f, NOW, &log);
+    let url = format!("http://{}/s/talk.mp3", server.addr);
+
+    let probed =
+        run_tool("ffprobe", &["-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", &url]);
+    let seconds: f64 = probed.trim().parse().unwrap_or_else(|_| panic!("ffprobe printed {probed:?}"));
+    assert!((seconds - 20.0).abs() < 0.1, "ffprobe read {seconds} s over HTTP");
+    // A seek to 15 s: ffmpeg asks for the bytes from there with a range.
+    run_tool("ffmpeg", &["-v", "error", "-ss", "15", "-i", &url, "-t", "1", "-f", "null", "-"]);
+
+    let statuses = wait_for("the seek in the access log", || {
+        let text = std::fs::read_to_string(&log).ok()?;
+        let statuses: Vec<String> = text
+            .lines()
+            .filter(|line| line.contains("path=/s/talk.mp3"))
+            .filter_map(|line| line.split("status=").nth(1)?.split(' ').next().map(str::to_owned))
+            .collect();
+        statuses.iter().any(|s| s == "206").then_some(statuses)
+    });
+    assert!(statuses.iter().all(|s| s == "200" || s == "206"), "{statuses:?}");
+    // The feed says the same duration the player read.
+    let feed: serde_json::Value = serde_json::from_slice(&server.get("/s/feed.json", &[]).body).unwrap();
+    assert_eq!(feed["items"][0]["attachments"][0]["duration_in_seconds"], 20);
+}

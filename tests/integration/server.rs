@@ -26,6 +26,18 @@ impl Server {
 
     /// The same, with extra command-line arguments.
     pub fn start_with_args(fixture: &Fixture, now: &str, env: &[(&str, &str)], args: &[&str]) -> Server {
+        Self::spawn(fixture, now, env, args, Stdio::inherit())
+    }
+
+    /// Starts `serve` with its access log (one line per response) written
+    /// to `log`.
+    pub fn start_logging(fixture: &Fixture, now: &str, log: &std::path::Path) -> Server {
+        let file = std::fs::File::create(log).expect("create the log file");
+        let env = [("RUST_LOG", "warn,episodic::access=info")];
+        Self::spawn(fixture, now, &env, &[], Stdio::from(file))
+    }
+
+    fn spawn(fixture: &Fixture, now: &str, env: &[(&str, &str)], args: &[&str], stderr: Stdio) -> Server {
         let mut command = Command::new(env!("CARGO_BIN_EXE_episodic"));
         command
             .args(["serve", "--listen", "127.0.0.1:0", "--now", now])
@@ -38,7 +50,7 @@ impl Server {
             .env("RUST_LOG", "warn")
             .env_remove("EPISODIC_ADMIN_TOKEN")
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit());
+            .stderr(stderr);
         for (key, value) in env {
             command.env(key, value);
         }
