@@ -2,6 +2,10 @@
 //! tell the hub `hub.mode=publish&hub.url=<feed>`, so subscribers hear of a
 //! new episode the minute it is out instead of at their next poll.
 //!
+//! The same thread fetches the site's `pings` (a GET to each address with
+//! `{feed}` replaced by the feed's URL, encoded): the Podcast Index's
+//! pubnotify works so.
+//!
 //! Runs on its own thread, off the request path and off the rebuild: the
 //! live driver hands it the changed feeds and goes on. A failed ping (a
 //! network error or a non-2xx answer) is tried again after 1, 2, 4, 8 and
@@ -20,9 +24,27 @@ const ATTEMPTS: u32 = 6;
 const FIRST_RETRY: Duration = Duration::from_secs(1);
 const TIMEOUT: Duration = Duration::from_secs(10);
 
+/// Whom to tell that a feed changed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// A WebSub hub: `POST hub.mode=publish&hub.url=<feed>`.
+    Hub(Url),
+    /// `GET` this address with `{feed}` replaced by the feed's URL.
+    Get(String),
+}
+
+impl Target {
+    fn shown(&self) -> String {
+        match self {
+            Target::Hub(hub) => hub.to_string(),
+            Target::Get(template) => template.clone(),
+        }
+    }
+}
+
 /// Hands changed feeds to the pinging thread.
 pub struct Notifier {
-    sender: Sender<(Url, Vec<String>)>,
+    sender: Sender<(Target, Vec<String>)>,
 }
 
 impl Notifier {
@@ -33,10 +55,10 @@ impl Notifier {
         Ok(Notifier { sender })
     }
 
-    /// Pings `hub` for each of `feeds` (absolute URLs).
-    pub fn publish(&self, hub: &Url, feeds: Vec<String>) {
+    /// Tells `target` of each of `feeds` (absolute URLs).
+    pub fn publish(&self, target: &Target, feeds: Vec<String>) {
         if !feeds.is_empty() {
-            let _ = self.sender.send((hub.clone(), feeds));
+            let _ = self.sender.send((target.clone(), feeds));
         }
     }
 }
@@ -54,8 +76,8 @@ impl Announcer {
         Announcer { notifier: None, report: Some(Box::new(report)) }
     }
 
-    /// Tells `hub` that `feeds` changed.
-    pub fn announce(&mut self, hub: &Url, feeds: &[String]) {
+    /// Tells `target` that `feeds` changed.
+    pub fn announce(&mut self, target: &Target, feeds: &[String]) {
         if feeds.is_empty() {
             return;
         }
@@ -66,19 +88,19 @@ impl Announcer {
             }
         }
         if let Some(notifier) = &self.notifier {
-            notifier.publish(hub, feeds.to_vec());
+            notifier.publish(target, feeds.to_vec());
         }
     }
 }
 
 struct Pending {
-    hub: Url,
+    hub: Target,
     feed: String,
     attempt: u32,
     due: Instant,
 }
 
-fn run(receiver: &Receiver<(Url, Vec<String>)>, report: &dyn Fn(Outcome)) {
+fn run(receiver: &Receiver<(Target, Vec<String>)>, report: &dyn Fn(Outcome)) {
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .timeout_global(Some(TIMEOUT))
         .http_status_as_error(false)
@@ -112,20 +134,20 @@ fn run(receiver: &Receiver<(Url, Vec<String>)>, report: &dyn Fn(Outcome)) {
             };
             ping.attempt += 1;
             let result = if ok {
-                info!(hub = %ping.hub, feed = %ping.feed, %detail, "WebSub hub told");
+                info!(hub = %ping.hub.shown(), feed = %ping.feed, %detail, "WebSub hub told");
                 "ok"
             } else if ping.attempt < ATTEMPTS {
                 let wait = FIRST_RETRY * 2u32.pow(ping.attempt - 1);
-                warn!(hub = %ping.hub, feed = %ping.feed, %detail, retry_in = ?wait, "WebSub ping failed");
+                warn!(hub = %ping.hub.shown(), feed = %ping.feed, %detail, retry_in = ?wait, "WebSub ping failed");
                 ping.due = Instant::now() + wait;
                 "retrying"
             } else {
-                error!(hub = %ping.hub, feed = %ping.feed, %detail, attempts = ATTEMPTS, "WebSub ping failed; giving up");
+                error!(hub = %ping.hub.shown(), feed = %ping.feed, %detail, attempts = ATTEMPTS, "WebSub ping failed; giving up");
                 "failed"
             };
             let at = jiff::Timestamp::now();
             let at = jiff::Timestamp::from_second(at.as_second()).unwrap_or(at).to_string();
-            report(Outcome { hub: ping.hub.to_string(), feed: ping.feed.clone(), result, detail, at });
+            report(Outcome { hub: ping.hub.shown(), feed: ping.feed.clone(), result, detail, at });
             if result == "retrying" {
                 pending.push(ping);
             }
@@ -133,7 +155,15 @@ fn run(receiver: &Receiver<(Url, Vec<String>)>, report: &dyn Fn(Outcome)) {
     }
 }
 
-fn ping_once(agent: &ureq::Agent, hub: &Url, feed: &str) -> Result<u16, ureq::Error> {
-    let response = agent.post(hub.as_str()).send_form([("hub.mode", "publish"), ("hub.url", feed)])?;
+fn ping_once(agent: &ureq::Agent, target: &Target, feed: &str) -> Result<u16, ureq::Error> {
+    let response = match target {
+        Target::Hub(hub) => {
+            agent.post(hub.as_str()).send_form([("hub.mode", "publish"), ("hub.url", feed)])?
+        }
+        Target::Get(template) => {
+            let encoded: String = url::form_urlencoded::byte_serialize(feed.as_bytes()).collect();
+            agent.get(&template.replace("{feed}", &encoded)).call()?
+        }
+    };
     Ok(response.status().as_u16())
 }

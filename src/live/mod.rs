@@ -24,7 +24,7 @@ use crate::schedule;
 use crate::signal::Signal;
 use crate::snapshot::{HubOutcome, Snapshot, Status};
 use crate::watch::{self, Watcher};
-use crate::websub::Announcer;
+use crate::websub::{Announcer, Target};
 use arc_swap::ArcSwap;
 use jiff::Timestamp;
 use std::collections::{BTreeSet, HashMap};
@@ -302,10 +302,13 @@ impl Live {
         self.last_ping = Some(outcome);
     }
 
-    /// Tells the WebSub hub (if site.toml names one) that `feeds` changed.
+    /// Tells the WebSub hub and the pings site.toml names that `feeds`
+    /// changed.
     fn announce(&mut self, build: &Build, feeds: &[String]) {
-        if let Some(hub) = build.catalog.as_ref().and_then(|c| c.site.websub_hub.as_ref()) {
-            self.announcer.announce(hub, feeds);
+        let Some(site) = build.catalog.as_ref().map(|c| &c.site) else { return };
+        let hub = site.websub_hub.iter().map(|hub| Target::Hub(hub.clone()));
+        for target in hub.chain(site.pings.iter().map(|ping| Target::Get(ping.clone()))) {
+            self.announcer.announce(&target, feeds);
         }
     }
 

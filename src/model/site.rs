@@ -23,6 +23,9 @@ pub struct Site {
     pub cache_max_age: u32,
     /// A WebSub hub told of every changed feed, and named in each.
     pub websub_hub: Option<Url>,
+    /// Addresses fetched (GET) when a feed changes, `{feed}` replaced by its
+    /// URL, encoded: the Podcast Index's pubnotify and the like.
+    pub pings: Vec<String>,
     /// The site's square icon (Atom `icon`, JSON Feed `favicon`, pages'
     /// `rel=icon`, `/favicon.ico`).
     pub icon: Option<Icon>,
@@ -50,6 +53,7 @@ const KEYS: &[&str] = &[
     "author",
     "cache_max_age",
     "websub_hub",
+    "pings",
     "icon",
 ];
 
@@ -97,6 +101,18 @@ pub fn parse(path: &Path, text: &str, targets: &LinkTargets) -> (Site, Vec<Diagn
             None
         }
     });
+    let mut pings = reader.text_list("pings");
+    pings.retain(|ping| {
+        let usable = ping.contains("{feed}")
+            && Url::parse(&ping.replace("{feed}", "x")).is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.has_host());
+        if !usable {
+            reader.error(
+                "pings",
+                format!("`pings`: `{ping}` must be a full http(s) address with {{feed}} where the feed's address goes, such as https://api.podcastindex.org/api/1.0/hub/pubnotify?url={{feed}}"),
+            );
+        }
+        usable
+    });
     let base_url = base_url.unwrap_or_else(|| fallback().base_url);
     let icon = read_icon(&mut reader, &base_url, targets);
     let site = Site {
@@ -109,6 +125,7 @@ pub fn parse(path: &Path, text: &str, targets: &LinkTargets) -> (Site, Vec<Diagn
         author,
         cache_max_age,
         websub_hub,
+        pings,
         icon,
     };
     (site, reader.problems)
@@ -133,6 +150,7 @@ pub fn fallback() -> Site {
         author: None,
         cache_max_age: DEFAULT_CACHE_MAX_AGE,
         websub_hub: None,
+        pings: Vec::new(),
         icon: None,
     }
 }

@@ -159,3 +159,73 @@ fn a_failed_ping_is_retried() {
     wait_for("the ok", || (status(&server)["websub"]["result"] == "ok").then_some(()));
     assert_eq!(status(&server)["websub"]["detail"], "HTTP 202");
 }
+
+/// An endpoint on 127.0.0.1 that records the target of each GET and
+/// answers 200.
+fn ping_endpoint() -> (String, Arc<Mutex<Vec<String>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let recorded = seen.clone();
+    std::thread::spawn(move || {
+        // Ends with the test process; each connection is one request.
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut first = String::new();
+            reader.read_line(&mut first).unwrap();
+            loop {
+                let mut line = String::new();
+                reader.read_line(&mut line).unwrap();
+                if line.trim().is_empty() {
+                    break;
+                }
+            }
+            recorded.lock().unwrap().push(first.trim().to_owned());
+            let _ = stream.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+        }
+    });
+    (base, seen)
+}
+
+#[test]
+fn pings_get_each_address_with_the_changed_feed_encoded() {
+    let (base, seen) = ping_endpoint();
+    let f = serial();
+    let pings = format!("pings = [\"{base}/pubnotify?url={{feed}}\"]\n[author]");
+    f.write("site.toml", &SITE_TOML.replace("[author]", &pings));
+    let server = Server::start(&f, NOW, &[]);
+    let first = wait_for("the first pings", || {
+        let seen = seen.lock().unwrap().clone();
+        (seen.len() >= 6).then_some(seen)
+    });
+    // Every current feed once, as a GET with the feed's URL encoded.
+    let expected: Vec<String> =
+        ["atom.xml", "feed.json", "rss.xml", "s/atom.xml", "s/feed.json", "s/rss.xml"]
+            .iter()
+            .map(|feed| {
+                let url: String =
+                    url::form_urlencoded::byte_serialize(format!("https://example.com/{feed}").as_bytes())
+                        .collect();
+                format!("GET /pubnotify?url={url} HTTP/1.1")
+            })
+            .collect();
+    assert_eq!(sorted(first), expected);
+    seen.lock().unwrap().clear();
+    f.write("s/03-c.md", &episode("Third", "2026-11-16T10:00:00", "", "Three.\n"));
+    let again = wait_for("pings after an edit", || {
+        let seen = seen.lock().unwrap().clone();
+        (seen.len() >= 6).then_some(seen)
+    });
+    assert_eq!(sorted(again), expected);
+    assert_eq!(feed_titles(&server, "/s/rss.xml").len(), 3);
+
+    f.write("site.toml", &SITE_TOML.replace("[author]", "pings = [\"https://example.com/ping\"]\n[author]"));
+    let run = f.check();
+    assert_eq!(run.code, Some(1));
+    assert!(
+        run.stderr.contains("`pings`: `https://example.com/ping` must be a full http(s) address with {feed}"),
+        "{}",
+        run.stderr
+    );
+}
