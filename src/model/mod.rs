@@ -34,6 +34,14 @@ pub use site::Site;
 use jiff::Timestamp;
 use std::sync::Arc;
 
+/// A series' cover: its absolute URL and, when it is a local file, the
+/// content-relative path to publish.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Cover {
+    pub url: String,
+    pub asset: Option<String>,
+}
+
 /// A person credited for a feed or an episode.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Author {

@@ -2,9 +2,8 @@
 //! Apple Podcasts and the apps that follow its tags accept (type,
 //! categories, explicitness, owner, artwork).
 
-use super::Author;
 use super::fields::{FieldReader, nearest};
-use super::series::Cover;
+use super::{Author, Cover};
 use crate::content::front_matter::Value;
 
 /// `itunes:type`: a serial is listened to from the first episode.

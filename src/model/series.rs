@@ -1,23 +1,15 @@
 //! series.toml → [`Series`]: one serial's settings, defaulting to the site's.
 
-use super::Author;
 use super::fields::FieldReader;
 use super::links::{LinkTargets, resolve};
 use super::podcast::{self, Podcast};
 use super::site::{Site, config_document, read_language, read_timezone};
+use super::{Author, Cover};
 use crate::content::front_matter::{self, Value};
 use crate::diagnostic::Diagnostic;
 use jiff::tz::TimeZone;
 use std::path::Path;
 use url::Url;
-
-/// A series' cover: its absolute URL and, when it is a local file, the
-/// content-relative path to publish.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Cover {
-    pub url: String,
-    pub asset: Option<String>,
-}
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Series {
