@@ -27,24 +27,7 @@ impl Hub {
             // Ends with the test process; each connection is one request.
             for stream in listener.incoming() {
                 let Ok(mut stream) = stream else { continue };
-                let mut reader = BufReader::new(stream.try_clone().unwrap());
-                let mut length = 0;
-                let mut first = String::new();
-                reader.read_line(&mut first).unwrap();
-                loop {
-                    let mut line = String::new();
-                    reader.read_line(&mut line).unwrap();
-                    if line.trim().is_empty() {
-                        break;
-                    }
-                    if let Some((name, value)) = line.split_once(':')
-                        && name.eq_ignore_ascii_case("content-length")
-                    {
-                        length = value.trim().parse().unwrap();
-                    }
-                }
-                let mut body = vec![0; length];
-                reader.read_exact(&mut body).unwrap();
+                let (first, body) = read_request(&stream);
                 assert!(first.starts_with("POST /hub "), "{first}");
                 let form: BTreeMap<String, String> =
                     url::form_urlencoded::parse(&body).into_owned().collect();
@@ -160,6 +143,30 @@ fn a_failed_ping_is_retried() {
     assert_eq!(status(&server)["websub"]["detail"], "HTTP 202");
 }
 
+/// One HTTP/1.1 request from `stream`: its request line and its body (by
+/// Content-Length).
+fn read_request(stream: &std::net::TcpStream) -> (String, Vec<u8>) {
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    let mut first = String::new();
+    reader.read_line(&mut first).unwrap();
+    let mut length = 0;
+    loop {
+        let mut line = String::new();
+        reader.read_line(&mut line).unwrap();
+        if line.trim().is_empty() {
+            break;
+        }
+        if let Some((name, value)) = line.split_once(':')
+            && name.eq_ignore_ascii_case("content-length")
+        {
+            length = value.trim().parse().unwrap();
+        }
+    }
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body).unwrap();
+    (first, body)
+}
+
 /// An endpoint on 127.0.0.1 that records the target of each GET and
 /// answers 200.
 fn ping_endpoint() -> (String, Arc<Mutex<Vec<String>>>) {
@@ -171,16 +178,7 @@ fn ping_endpoint() -> (String, Arc<Mutex<Vec<String>>>) {
         // Ends with the test process; each connection is one request.
         for stream in listener.incoming() {
             let Ok(mut stream) = stream else { continue };
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
-            let mut first = String::new();
-            reader.read_line(&mut first).unwrap();
-            loop {
-                let mut line = String::new();
-                reader.read_line(&mut line).unwrap();
-                if line.trim().is_empty() {
-                    break;
-                }
-            }
+            let (first, _) = read_request(&stream);
             recorded.lock().unwrap().push(first.trim().to_owned());
             let _ = stream.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
         }
