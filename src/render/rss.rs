@@ -166,7 +166,8 @@ fn podcast_channel(podcast: &Podcast) -> BTreeMap<String, Vec<Extension>> {
         podcast_tag(
             "locked",
             Some(locked.to_owned()),
-            &owner.map(|email| [("owner", email)]).unwrap_or_default(),
+            // (A `Vec`: an array's default would be one empty attribute.)
+            &owner.map(|email| vec![("owner", email)]).unwrap_or_default(),
         ),
     ];
     if let Some(funding) = &podcast.funding {
