@@ -144,7 +144,9 @@ fn run(command: Command) -> Result<ExitCode> {
             // Pages and archives are staged as they render: a large site is
             // never whole in memory. Nothing in `out` changes until `write`.
             let emitter = Emitter::new(&out);
-            let build = pipeline::build_into(&source.content, now, &emitter);
+            let mut pipeline = Pipeline::new(&source.content);
+            pipeline.keep_podcast_guids(publish::podcast_guids(&out));
+            let build = pipeline.update_into(&Changes::Everything, now, &emitter);
             report(&build)?;
             if build.has_errors() {
                 info!(out = %out.display(), "nothing was written: fix the errors above and build again");
@@ -242,6 +244,7 @@ fn start_live(
 ) -> Result<live::Handle> {
     let now = clock.now();
     let mut pipeline = Pipeline::new(content);
+    pipeline.keep_podcast_guids(publish::podcast_guids(out));
     let build = pipeline.update(&Changes::Everything, now);
     report(&build)?;
     let (publisher, started) = match Publisher::start(out, &build, SystemTime::now()) {

@@ -52,6 +52,11 @@ impl Emitter {
         }
     }
 
+    /// The note the manifest in `out` was headed by before this emit.
+    pub fn earlier_note(&self) -> Option<&str> {
+        self.manifest.note.as_deref()
+    }
+
     /// Stages `record` unless `out` already holds its bytes. Only a file
     /// the last emit wrote can be unchanged: the manifest's digest with the
     /// file's length and mtime say so without reading it; otherwise (an

@@ -3,7 +3,7 @@
 //! it back, and a build knows a file is unchanged without comparing bytes.
 //!
 //! One line per file, `path<TAB>length<TAB>32 hex digits of BLAKE3`, sorted,
-//! under a `# note` line. Deterministic (no times: mtimes are on the files),
+//! under `# note` lines. Deterministic (no times: mtimes are on the files),
 //! so a build of the same content writes the same manifest. A line that is
 //! a bare path (written before lengths and hashes were kept) lists the file
 //! without vouching for its bytes.
@@ -49,7 +49,17 @@ impl Manifest {
 
 fn parse(text: &str) -> Manifest {
     let mut lines = text.lines().peekable();
-    let note = lines.peek().and_then(|line| line.strip_prefix("# ")).map(str::to_owned);
+    let mut note: Option<String> = None;
+    while let Some(line) = lines.next_if(|line| line.starts_with("# ")) {
+        let line = &line[2..];
+        match &mut note {
+            Some(note) => {
+                note.push('\n');
+                note.push_str(line);
+            }
+            None => note = Some(line.to_owned()),
+        }
+    }
     let files = lines
         .filter(|line| !line.is_empty() && !line.starts_with('#'))
         .map(|line| match parse_line(line) {
@@ -72,7 +82,8 @@ fn parse_line(line: &str) -> Option<(&str, Digest)> {
 pub fn text<'a>(note: Option<&str>, files: impl Iterator<Item = (&'a str, &'a Digest)>) -> String {
     let mut files: Vec<(&str, &Digest)> = files.collect();
     files.sort_unstable_by_key(|(path, _)| *path);
-    let mut text = note.map(|note| format!("# {note}\n")).unwrap_or_default();
+    let mut text: String =
+        note.iter().flat_map(|note| note.lines()).map(|line| format!("# {line}\n")).collect();
     for (path, digest) in files {
         text.push_str(path);
         text.push('\t');
@@ -92,9 +103,11 @@ mod tests {
     #[test]
     fn reads_back_what_it_writes_and_old_bare_paths() {
         let digest = Digest { len: 3, etag: etag(b"abc") };
-        let written = text(Some("site https://example.com/ 300"), [("a b/rss.xml", &digest)].into_iter());
+        let note = "site https://example.com/ 300\npodcast-guid s 9b024349-ccf0-5f69-a609-6b82873eab3c";
+        let written = text(Some(note), [("a b/rss.xml", &digest)].into_iter());
+        assert!(written.starts_with("# site https://example.com/ 300\n# podcast-guid s 9b"), "{written}");
         let manifest = parse(&format!("{written}old/index.html\n"));
-        assert_eq!(manifest.note.as_deref(), Some("site https://example.com/ 300"));
+        assert_eq!(manifest.note.as_deref(), Some(note));
         assert_eq!(manifest.digest("a b/rss.xml"), Some(&digest));
         assert!(manifest.lists("old/index.html"));
         assert_eq!(manifest.digest("old/index.html"), None);

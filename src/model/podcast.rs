@@ -155,9 +155,15 @@ const CATEGORIES: &[(&str, &[&str])] = &[
 ];
 
 /// Reads the `[podcast]` table's keys from `reader` (a reader of that
-/// table); `image` comes resolved from the caller, and `feed_url` (the
-/// series' RSS feed) gives the default GUID.
-pub fn read(reader: &mut FieldReader<'_>, image: Option<Cover>, feed_url: &str) -> Option<Podcast> {
+/// table); `image` comes resolved from the caller. Without a `guid`, the
+/// one `published` before is kept (the show's identity survives a move),
+/// or else `feed_url` (the series' RSS feed) gives it.
+pub fn read(
+    reader: &mut FieldReader<'_>,
+    image: Option<Cover>,
+    feed_url: &str,
+    published: Option<&str>,
+) -> Option<Podcast> {
     reader.reject_unknown(KEYS);
     let kind = match reader.text("type").as_deref().map(str::trim) {
         None | Some("serial") => PodcastType::Serial,
@@ -189,11 +195,29 @@ pub fn read(reader: &mut FieldReader<'_>, image: Option<Cover>, feed_url: &str) 
             );
             guid_of_feed(feed_url)
         }
-        None => guid_of_feed(feed_url),
+        None => default_guid(reader, feed_url, published),
     };
     let locked = reader.bool("locked").unwrap_or(false);
     let funding = funding(reader);
     Some(Podcast { kind, categories, explicit: explicit?, owner, image, guid, locked, funding })
+}
+
+/// The GUID published before, if any (with a warning when the feed has
+/// moved since, as only the build's manifest remembers it), else the feed's.
+fn default_guid(reader: &mut FieldReader<'_>, feed_url: &str, published: Option<&str>) -> String {
+    let of_feed = guid_of_feed(feed_url);
+    match published {
+        Some(published) if published != of_feed => {
+            reader.warn(
+                "podcast",
+                format!(
+                    "the feed moved to {feed_url}; podcast apps know the show by the podcast:guid it was published with, so it stays {published}. Add `guid = \"{published}\"` under [podcast] so a build into an empty folder keeps it too"
+                ),
+            );
+            published.to_owned()
+        }
+        _ => of_feed,
+    }
 }
 
 /// `funding = { url = "…", text = "…" }`.

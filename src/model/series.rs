@@ -49,12 +49,14 @@ const KEYS: &[&str] = &[
 /// Reads series.toml for the folder `slug`. Always returns a `Series` (the
 /// site's settings stand in for what cannot be read) so its episodes are
 /// still checked in the same run; the diagnostics say if it is publishable.
+/// `published_guid` is the podcast GUID an earlier build published.
 pub fn parse(
     path: &Path,
     slug: &str,
     text: &str,
     site: &Site,
     targets: &LinkTargets,
+    published_guid: Option<&str>,
 ) -> (Series, Vec<Diagnostic>) {
     let doc = config_document(text);
     let fields = match front_matter::parse(&doc) {
@@ -84,7 +86,7 @@ pub fn parse(
             let mut table = FieldReader::new(path, &doc, table);
             let artwork = cover(&mut table, &home, site, targets);
             let feed_url = home.join("rss.xml").map_or_else(|_| format!("{home}rss.xml"), String::from);
-            let podcast = podcast::read(&mut table, artwork, &feed_url);
+            let podcast = podcast::read(&mut table, artwork, &feed_url, published_guid);
             reader.problems.extend(table.problems);
             podcast
         }

@@ -20,6 +20,10 @@ pub(super) struct Config {
     provisional_site: Option<Site>,
     /// By slug: the last good settings of each series folder present.
     series: BTreeMap<String, SeriesConfig>,
+    /// By slug: each podcast's GUID as first published (from the last
+    /// build's manifest, or this run's first build), kept when the feed's
+    /// address changes.
+    pub podcast_guids: BTreeMap<String, String>,
 }
 
 pub(super) struct SeriesConfig {
@@ -77,7 +81,8 @@ impl Config {
             let path = dir.series_toml();
             let mut problems = Vec::new();
             let parsed = read_text(&path, None, &mut problems).map(|text| {
-                let (series, more) = series::parse(&path, &dir.slug, &text, &site_in_use, targets);
+                let published = self.podcast_guids.get(&dir.slug).map(String::as_str);
+                let (series, more) = series::parse(&path, &dir.slug, &text, &site_in_use, targets, published);
                 problems.extend(more);
                 series
             });
@@ -86,7 +91,12 @@ impl Config {
             let previous = self.series.remove(&dir.slug);
             let previous_good = previous.and_then(|p| p.good);
             let config = match (parsed, ok) {
-                (Some(series), true) => SeriesConfig { good: Some(series.clone()), in_use: series },
+                (Some(series), true) => {
+                    if let Some(podcast) = &series.podcast {
+                        self.podcast_guids.insert(dir.slug.clone(), podcast.guid.clone());
+                    }
+                    SeriesConfig { good: Some(series.clone()), in_use: series }
+                }
                 (parsed, _) => match previous_good.clone() {
                     Some(good) => SeriesConfig { in_use: good.clone(), good: Some(good) },
                     None => SeriesConfig {

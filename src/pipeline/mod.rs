@@ -30,7 +30,7 @@ use assets::Assets;
 use config::Config;
 use episodes::{Episodes, Wanted};
 use jiff::Timestamp;
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 use templates::TemplateFolder;
@@ -64,13 +64,7 @@ impl Build {
 
 /// Builds everything from `content` as of `now`.
 pub fn build(content: &Path, now: Timestamp) -> Build {
-    build_into(content, now, &render::Keep)
-}
-
-/// Builds everything from `content` as of `now`, handing the bulk documents
-/// to `sink` as they are rendered (`episodic build` writes them out at once).
-pub fn build_into(content: &Path, now: Timestamp, sink: &dyn Sink) -> Build {
-    Pipeline::new(content).update_into(&Changes::Everything, now, sink)
+    Pipeline::new(content).update(&Changes::Everything, now)
 }
 
 /// What changed since the last run, as far as the caller knows. Paths are
@@ -126,6 +120,12 @@ impl Pipeline {
         }
     }
 
+    /// Keeps the podcast GUIDs an earlier build published (by series slug)
+    /// for series that do not set their own.
+    pub fn keep_podcast_guids(&mut self, guids: BTreeMap<String, String>) {
+        self.config.podcast_guids = guids;
+    }
+
     pub fn content(&self) -> &Path {
         &self.content
     }
@@ -148,7 +148,9 @@ impl Pipeline {
         self.update_into(changes, now, &render::Keep)
     }
 
-    fn update_into(&mut self, changes: &Changes, now: Timestamp, sink: &dyn Sink) -> Build {
+    /// [`update`](Self::update), handing the bulk documents to `sink` as
+    /// they are rendered (`episodic build` writes them out at once).
+    pub fn update_into(&mut self, changes: &Changes, now: Timestamp, sink: &dyn Sink) -> Build {
         let changes = &self.read_templates(changes);
         let mut diagnostics = Vec::new();
         match self.list(changes) {

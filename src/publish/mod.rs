@@ -13,16 +13,13 @@ mod earlier;
 mod resource;
 mod status;
 
-pub use earlier::resume;
+pub use earlier::{Note, podcast_guids, resume};
 pub use status::status;
-
-use earlier::{note, parse_note};
 
 use resource::{place, quick_variants, resource, same_bytes};
 
 use crate::compress::{self, Effort, Encoding};
 use crate::emit::{self, EmitError, EmitReport, Emitter, Encoded};
-use crate::model::Catalog;
 use crate::pipeline::Build;
 use crate::render::{Body, Output, Sink};
 use crate::snapshot::{self, Resource, Snapshot, Source, Status, Variant};
@@ -46,8 +43,8 @@ pub enum PublishError {
 /// What is being served, and whether feeds/ holds it yet.
 pub struct Publisher {
     out: PathBuf,
-    base_url: Url,
-    max_age: u32,
+    /// Base URL, max-age and podcast GUIDs, as in the manifest.
+    note: Note,
     hub: Option<Url>,
     served: BTreeMap<String, Served>,
     /// Served from what an earlier run left in feeds/ (see `start`).
@@ -89,10 +86,12 @@ impl Publisher {
     /// settings have errors, everything when site.toml has) is served as it
     /// is, until a build without errors.
     pub fn start(out: &Path, build: &Build, wall: SystemTime) -> Result<(Self, Changed), PublishError> {
-        let (base_url, max_age) = match &build.catalog {
-            Some(catalog) => site_of(catalog),
-            None => emit::read_note(out).as_deref().and_then(parse_note).ok_or(PublishError::Config)?,
+        let earlier = Note::read(out);
+        let note = match &build.catalog {
+            Some(catalog) => Note::of(catalog, earlier.as_ref()),
+            None => earlier.ok_or(PublishError::Config)?,
         };
+        let base_url = note.base_url.clone();
         let hub = build.catalog.as_ref().and_then(|c| c.site.websub_hub.clone());
         let outputs = if build.catalog.is_some() { build.outputs.clone() } else { Vec::new() };
         let mut encoded = emit::encode(out, outputs);
@@ -124,8 +123,7 @@ impl Publisher {
         let dirty = served.keys().cloned().collect();
         let mut publisher = Publisher {
             out: out.to_path_buf(),
-            base_url,
-            max_age,
+            note,
             hub,
             served,
             carried,
@@ -167,9 +165,9 @@ impl Publisher {
     /// with quick variants and `wall` as Last-Modified.
     pub fn update(&mut self, build: &Build, wall: SystemTime) -> Result<Changed, PublishError> {
         let catalog = build.catalog.as_ref().ok_or(PublishError::Config)?;
-        (self.base_url, self.max_age) = site_of(catalog);
+        self.note = Note::of(catalog, Some(&self.note));
         self.hub.clone_from(&catalog.site.websub_hub);
-        let site = (&self.base_url, self.hub.as_ref());
+        let site = (&self.note.base_url, self.hub.as_ref());
         // Most outputs are as served (one edit among 10,000 episodes): find
         // the few that changed, then compress those in parallel, so the
         // slow ones are spread over the cores whatever their order.
@@ -256,7 +254,7 @@ impl Publisher {
         let fresh = || next.iter().filter(|(_, changed)| *changed).map(|(served, _)| &served.output);
         let feeds = fresh()
             .filter(|output| output.is_current_feed())
-            .map(|output| absolute(&self.base_url, &output.path))
+            .map(|output| absolute(&self.note.base_url, &output.path))
             .collect();
         let any = removed || fresh().next().is_some();
         self.dirty.extend(fresh().map(|output| output.path.clone()));
@@ -317,8 +315,12 @@ impl Publisher {
                 variants.sort_by_key(|variant| variant.encoding);
                 variants.insert(0, served.resource.variants[0].clone());
                 let last_modified = served.resource.last_modified;
-                let mut best =
-                    resource(&served.output, variants, last_modified, (&self.base_url, self.hub.as_ref()));
+                let mut best = resource(
+                    &served.output,
+                    variants,
+                    last_modified,
+                    (&self.note.base_url, self.hub.as_ref()),
+                );
                 best.date_is_ambiguous = served.resource.date_is_ambiguous;
                 served.resource = Arc::new(best);
                 served.effort = Effort::finished(&served.output);
@@ -340,7 +342,7 @@ impl Publisher {
                 emit::records(&s.output, &s.resource.variants, modified, !self.dirty.contains(path))
             })
             .collect();
-        let report = emit::emit(&self.out, &records, Some(&note(&self.base_url, self.max_age)))?;
+        let report = emit::emit(&self.out, &records, Some(&self.note.text()))?;
         drop(records);
         for path in std::mem::take(&mut self.dirty) {
             if let Some(served) = self.served.get_mut(&path)
@@ -356,12 +358,8 @@ impl Publisher {
     /// What to serve now.
     pub fn snapshot(&self, status: &Status) -> Snapshot {
         let resources = self.served.iter().map(|(path, s)| (path, &s.resource));
-        Snapshot::new(resources, &self.base_url, self.max_age, status)
+        Snapshot::new(resources, &self.note.base_url, self.note.max_age, status)
     }
-}
-
-fn site_of(catalog: &Catalog) -> (Url, u32) {
-    (catalog.site.base_url.clone(), catalog.site.cache_max_age)
 }
 
 /// The URL `path` is served at.
@@ -376,6 +374,7 @@ pub fn write(build: &Build, emitter: Emitter) -> Result<EmitReport, EmitError> {
     build.outputs.par_iter().for_each(|output| {
         emitter.take(output.clone());
     });
-    let note = build.catalog.as_ref().map(|c| note(&c.site.base_url, c.site.cache_max_age));
+    let earlier = emitter.earlier_note().and_then(Note::parse);
+    let note = build.catalog.as_ref().map(|c| Note::of(c, earlier.as_ref()).text());
     emitter.finish(note.as_deref())
 }

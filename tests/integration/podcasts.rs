@@ -365,3 +365,83 @@ fn podcast_settings_are_checked_with_the_line_and_a_suggestion() {
         run.stderr
     );
 }
+
+/// The `<podcast:guid>` of `rss`.
+fn show_guid(rss: &str) -> String {
+    let start = rss.find("<podcast:guid>").expect("a podcast:guid") + "<podcast:guid>".len();
+    rss[start..start + 36].to_owned()
+}
+
+fn guid_of(feed: &str) -> String {
+    let namespace = uuid::Uuid::parse_str("ead4c236-bf58-58c6-a2c6-a6b28d128cb6").unwrap();
+    uuid::Uuid::new_v5(&namespace, feed.as_bytes()).to_string()
+}
+
+#[test]
+fn a_podcast_keeps_its_guid_when_the_site_moves() {
+    let f = podcast();
+    f.write(
+        "s/series.toml",
+        "title = \"Serial\"\n\n[podcast]\nexplicit = false\ncategories = [\"Fiction\"]\n",
+    );
+    f.build_ok();
+    let first = guid_of("example.com/s/rss.xml");
+    assert_eq!(show_guid(&f.out_text("s/rss.xml")), first);
+    let manifest = f.out_text(".episodic-manifest");
+    assert!(
+        manifest.starts_with(&format!("# site https://example.com/ 300\n# podcast-guid s {first}\n")),
+        "{manifest}"
+    );
+
+    // The site moves: the feed's address changes, the show's identity not.
+    let moved = crate::support::SITE_TOML.replace("https://example.com/", "https://serials.example.org/");
+    f.write("site.toml", &moved);
+    let run = f.build();
+    assert!(run.success, "{}", run.stderr);
+    let rss = f.out_text("s/rss.xml");
+    assert!(rss.contains("<atom:link href=\"https://serials.example.org/s/rss.xml\""), "{rss}");
+    assert_eq!(show_guid(&rss), first);
+    let warning = format!(
+        "{}:3: warning: the feed moved to https://serials.example.org/s/rss.xml; podcast apps know the show by the podcast:guid it was published with, so it stays {first}. Add `guid = \"{first}\"` under [podcast]",
+        f.content().join("s/series.toml").display()
+    );
+    assert!(run.stderr.contains(&warning), "{}", run.stderr);
+    assert!(f.out_text(".episodic-manifest").contains(&format!("# podcast-guid s {first}\n")));
+
+    // Written down, it needs no manifest: a build into an empty folder.
+    f.write(
+        "s/series.toml",
+        &format!("title = \"Serial\"\n\n[podcast]\nexplicit = false\ncategories = [\"Fiction\"]\nguid = \"{first}\"\n"),
+    );
+    std::fs::remove_dir_all(f.out()).unwrap();
+    let run = f.build();
+    assert!(run.success && !run.stderr.contains("the feed moved"), "{}", run.stderr);
+    assert_eq!(show_guid(&f.out_text("s/rss.xml")), first);
+    // Without it, an empty folder knows only the new address.
+    f.write(
+        "s/series.toml",
+        "title = \"Serial\"\n\n[podcast]\nexplicit = false\ncategories = [\"Fiction\"]\n",
+    );
+    std::fs::remove_dir_all(f.out()).unwrap();
+    f.build_ok();
+    assert_eq!(show_guid(&f.out_text("s/rss.xml")), guid_of("serials.example.org/s/rss.xml"));
+}
+
+#[test]
+fn a_served_podcast_keeps_its_guid_when_site_toml_moves_it() {
+    let f = podcast();
+    f.write(
+        "s/series.toml",
+        "title = \"Serial\"\n\n[podcast]\nexplicit = false\ncategories = [\"Fiction\"]\n",
+    );
+    let server = Server::start(&f, NOW, &[]);
+    let rss = |server: &Server| String::from_utf8(server.get("/s/rss.xml", &[]).body).unwrap();
+    let first = guid_of("example.com/s/rss.xml");
+    assert_eq!(show_guid(&rss(&server)), first);
+    let moved = crate::support::SITE_TOML.replace("https://example.com/", "https://serials.example.org/");
+    f.write("site.toml", &moved);
+    let text = wait_for("the feed at its new address", || {
+        Some(rss(&server)).filter(|text| text.contains("https://serials.example.org/s/rss.xml"))
+    });
+    assert_eq!(show_guid(&text), first);
+}
