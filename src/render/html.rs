@@ -16,7 +16,7 @@
 use super::memo::Memo;
 use super::views::{
     DateView, EpisodeLink, EpisodeView, LinkObject, LinkView, MediaView, PageMeta, SeriesView, SiteView,
-    author, feed_links, words,
+    author, feed_links, podcast_feed, words,
 };
 use super::{Output, OutputKind, SUBSCRIPTIONS, Sink};
 use crate::model::{Catalog, Episode, Series, Site};
@@ -150,6 +150,7 @@ pub fn render_index(
         lang: &site.language,
         feeds: feed_links(&site.title, &site.base_url),
         opml: Some(LinkView::of(&site.base_url, SUBSCRIPTIONS)),
+        podcast: None,
     };
     let ctx = context! {
         page => Value::from_serialize(&page),
@@ -268,6 +269,7 @@ fn render_series_index(
         lang: &series.language,
         feeds: feed_links(&series.title, &series.home),
         opml: None,
+        podcast: podcast_feed(series),
     };
     let ctx = context! {
         page => Value::from_serialize(&page),
@@ -324,6 +326,7 @@ fn render_episode(
         lang: &series.language,
         feeds: feed_links(&series.title, &series.home),
         opml: None,
+        podcast: podcast_feed(series),
     };
     let view = EpisodeView {
         number: episode.meta.number,

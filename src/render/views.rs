@@ -32,6 +32,7 @@ pub(super) struct Words {
     pub(super) all_episodes: &'static str,
     pub(super) opml_help: &'static str,
     pub(super) transcript: &'static str,
+    pub(super) podcast_help: &'static str,
 }
 
 const ENGLISH: Words = Words {
@@ -50,6 +51,7 @@ const ENGLISH: Words = Words {
     all_episodes: "All episodes",
     opml_help: "Or subscribe to every series at once: import this list into your reader:",
     transcript: "Transcript",
+    podcast_help: "Listen in a podcast app: paste this address into Apple Podcasts (Follow a Show by URL), Pocket Casts, Overcast or AntennaPod, and each new episode arrives as it is published.",
 };
 
 const KOREAN: Words = Words {
@@ -68,6 +70,7 @@ const KOREAN: Words = Words {
     all_episodes: "전체 회차",
     opml_help: "모든 연재를 한 번에 구독하려면 이 목록을 리더에서 가져오세요:",
     transcript: "대본",
+    podcast_help: "팟캐스트 앱으로 들으려면 이 주소를 Apple 팟캐스트(URL로 프로그램 팔로우), Pocket Casts, Overcast, AntennaPod 등에 붙여 넣으세요. 새 화가 올라올 때마다 앱에 들어옵니다.",
 };
 
 pub(super) fn words(language: &str) -> &'static Words {
@@ -87,6 +90,8 @@ pub(super) struct PageMeta<'a> {
     pub(super) feeds: Vec<FeedLink>,
     /// The OPML list of every series' feed (on the site's index page).
     pub(super) opml: Option<LinkView>,
+    /// The address to paste into a podcast app (a podcast series' RSS).
+    pub(super) podcast: Option<String>,
 }
 
 /// An address both ways: absolute, and as a path that works wherever the
@@ -113,6 +118,11 @@ pub(super) struct FeedLink {
     pub(super) media_type: &'static str,
     pub(super) title: String,
     pub(super) url: String,
+}
+
+/// What a podcast app follows: the RSS feed of a `[podcast]` series.
+pub(super) fn podcast_feed(series: &Series) -> Option<String> {
+    series.podcast.as_ref().map(|_| join(&series.home, RSS))
 }
 
 /// The three feeds in `folder`, titled after `title`.

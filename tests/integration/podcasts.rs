@@ -214,6 +214,8 @@ fn an_episode_page_plays_its_media_and_shows_its_duration() {
     f.write("s/06.md", &episode("Six", "2026-11-05T10:00:00", "", "No audio.\n"));
     f.build_ok();
     assert!(!f.out_text("s/6/index.html").contains("<figure class=\"media\">"));
+    // Episodes with media do not make a podcast: only `[podcast]` does.
+    assert!(!f.out_text("s/index.html").contains("feed-podcast"));
 }
 
 const PODCAST_TOML: &str = r#"title = "Serial"
@@ -317,6 +319,17 @@ fn a_podcast_series_has_apples_channel_tags() {
         (link.attr("href"), link.text().collect::<String>()),
         (Some("https://example.com/s/03.vtt"), "Transcript".to_owned())
     );
+    // Its pages tell listeners what to paste into a podcast app.
+    let podcast_input =
+        scraper::Selector::parse("section[aria-labelledby=subscribe] input#feed-podcast").unwrap();
+    for path in ["s/index.html", "s/3/index.html"] {
+        let page = scraper::Html::parse_document(&f.out_text(path));
+        let input = page.select(&podcast_input).next().unwrap_or_else(|| panic!("{path}"));
+        assert_eq!(input.attr("value"), Some("https://example.com/s/rss.xml"), "{path}");
+        let label =
+            page.select(&scraper::Selector::parse("label[for=feed-podcast]").unwrap()).next().unwrap();
+        assert!(label.text().collect::<String>().starts_with("Listen in a podcast app: paste this address"));
+    }
     // A series without [podcast] has no channel tags.
     assert!(!f.out_text("rss.xml").contains("<itunes:type>"), "the site-wide feed is not a podcast");
     assert!(!f.build().stderr.contains("podcast artwork"));
