@@ -32,6 +32,8 @@ pub struct EpisodeMeta {
     /// The title as written (before `title_format`).
     pub title: String,
     pub published: Instant,
+    /// The line of `date`, for what is said about it later.
+    pub date_line: Option<u32>,
     pub updated: Instant,
     pub summary: Option<String>,
     pub tags: Vec<String>,
@@ -148,6 +150,7 @@ pub fn parse(
         number,
         title: title.trim().to_owned(),
         published,
+        date_line: reader.line("date"),
         updated: updated.unwrap_or(published),
         summary,
         tags,

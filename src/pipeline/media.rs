@@ -4,8 +4,9 @@
 //! headers (lofty reads them; the sound itself is not decoded).
 
 use crate::diagnostic::Diagnostic;
-use crate::model::Catalog;
-use crate::model::media::Measured;
+use crate::model::media::{EpisodeType, Measured};
+use crate::model::podcast::PodcastType;
+use crate::model::{Catalog, Episode};
 use lofty::config::ParseOptions;
 use lofty::file::{AudioFile, FileType};
 use lofty::probe::Probe;
@@ -44,10 +45,61 @@ pub fn measure(path: &Path) -> Result<Measured, String> {
     Ok(Measured { mime_type: mime_type.to_owned(), length, duration })
 }
 
+/// Warnings for what podcast apps would get wrong: artwork, and a serial's
+/// dates out of episode order.
+pub fn check_podcasts(content: &Path, catalog: &Catalog) -> Vec<Diagnostic> {
+    let mut problems = check_artwork(content, catalog);
+    problems.extend(check_serial_order(catalog));
+    problems
+}
+
+/// In a serial, apps that sort by date must find the episodes in their
+/// order: a full episode dated before an earlier-numbered one is a warning
+/// at its `date` (trailers and bonus episodes stand outside the order).
+fn check_serial_order(catalog: &Catalog) -> Vec<Diagnostic> {
+    let mut problems = Vec::new();
+    for entry in &catalog.series {
+        let Some(podcast) = &entry.series.podcast else { continue };
+        if podcast.kind != PodcastType::Serial {
+            continue;
+        }
+        let full = entry
+            .episodes
+            .iter()
+            .filter(|e| !e.meta.draft && e.meta.podcast.episode_type == EpisodeType::Full);
+        let mut latest: Option<&Episode> = None;
+        for episode in full {
+            match latest {
+                Some(before) if episode.meta.published.timestamp < before.meta.published.timestamp => {
+                    let shown = |e: &Episode| {
+                        e.meta.published.timestamp.to_zoned_datetime(entry.series.timezone.clone())
+                    };
+                    problems.push(
+                        Diagnostic::warning(
+                            &episode.meta.path,
+                            format!(
+                                "this serial's episode {} is dated {}, before episode {} ({}): apps that sort by date would play them out of order; date it after episode {}",
+                                episode.meta.number,
+                                shown(episode).strftime("%Y-%m-%d %H:%M"),
+                                before.meta.number,
+                                shown(before).strftime("%Y-%m-%d %H:%M"),
+                                before.meta.number,
+                            ),
+                        )
+                        .at(episode.meta.date_line, None),
+                    );
+                }
+                _ => latest = Some(episode),
+            }
+        }
+    }
+    problems
+}
+
 /// Warnings for podcast artwork Apple Podcasts would refuse: not a JPEG or
 /// PNG, not square, or outside 1400–3000 px (its header is read, never the
 /// picture).
-pub fn check_artwork(content: &Path, catalog: &Catalog) -> Vec<Diagnostic> {
+fn check_artwork(content: &Path, catalog: &Catalog) -> Vec<Diagnostic> {
     let mut problems = Vec::new();
     for entry in &catalog.series {
         let Some(podcast) = &entry.series.podcast else { continue };

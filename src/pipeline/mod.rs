@@ -321,7 +321,7 @@ impl Pipeline {
         diagnostics.extend(failed.iter().map(|problem| self.templates.render_problem(problem)));
         outputs.extend(self.assets.outputs(&self.content, &catalog, now, &mut diagnostics));
         outputs.extend(favicon(&self.content, &catalog, &outputs, &mut diagnostics));
-        diagnostics.extend(media::check_artwork(&self.content, &catalog));
+        diagnostics.extend(media::check_podcasts(&self.content, &catalog));
         outputs.sort_by(|a, b| a.path.cmp(&b.path));
         check_unique_paths(&self.content, &outputs, &mut diagnostics);
         diagnostics.sort();

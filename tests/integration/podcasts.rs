@@ -458,3 +458,57 @@ fn a_served_podcast_keeps_its_guid_when_site_toml_moves_it() {
     });
     assert_eq!(show_guid(&text), first);
 }
+
+/// `itunes:episode` of each item, newest first (`-` where there is none).
+fn itunes_episodes(rss: &str) -> Vec<String> {
+    let doc = roxmltree::Document::parse(rss).unwrap();
+    doc.descendants()
+        .filter(|n| n.has_tag_name("item"))
+        .map(|item| {
+            let number = item.children().find(|n| {
+                n.tag_name().namespace() == Some("http://www.itunes.com/dtds/podcast-1.0.dtd")
+                    && n.tag_name().name() == "episode"
+            });
+            number.and_then(|n| n.text()).unwrap_or("-").to_owned()
+        })
+        .collect()
+}
+
+#[test]
+fn a_serials_dates_follow_its_order_and_episode_zero_goes_unnumbered() {
+    let f = podcast();
+    let serial = "title = \"Serial\"\nimage = \"art.png\"\n\n[podcast]\nexplicit = false\ncategories = [\"Fiction\"]\n";
+    f.write("s/series.toml", serial);
+    f.write_bytes("s/art.png", &crate::support::png(1400, 1400));
+    // A prologue numbered 0 is a full episode Apple cannot number.
+    f.write("s/00.md", &episode("Prologue", "2026-09-30T10:00:00", "media = \"02.mp3\"\n", "Before.\n"));
+    let run = f.build();
+    assert!(run.success && !run.stderr.contains("warning"), "{}", run.stderr);
+    assert_eq!(itunes_episodes(&f.out_text("s/rss.xml")), ["4", "3", "2", "-", "-"]);
+
+    // Episode 3 dated before 2: a warning at its date; the trailer (1),
+    // dated after them all, stands outside the order.
+    f.write("s/03.md", &episode("Three", "2026-10-05T10:00:00", "media = \"03.mp3\"\n", "Three.\n"));
+    f.write(
+        "s/01.md",
+        &episode(
+            "Trailer",
+            "2026-10-30T10:00:00",
+            "media = \"audio/01.wav\"\nepisode_type = \"trailer\"\n",
+            "Soon.\n",
+        ),
+    );
+    let run = f.build();
+    assert!(run.success, "{}", run.stderr);
+    let expected = format!(
+        "{}:3: warning: this serial's episode 3 is dated 2026-10-05 10:00, before episode 2 (2026-10-08 10:00): apps that sort by date would play them out of order; date it after episode 2",
+        f.content().join("s/03.md").display()
+    );
+    assert!(run.stderr.contains(&expected), "{}", run.stderr);
+    assert_eq!(run.stderr.matches("out of order").count(), 1, "{}", run.stderr);
+
+    // An episodic show has no order to keep.
+    f.write("s/series.toml", &serial.replace("[podcast]\n", "[podcast]\ntype = \"episodic\"\n"));
+    let run = f.build();
+    assert!(run.success && !run.stderr.contains("out of order"), "{}", run.stderr);
+}
