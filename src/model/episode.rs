@@ -285,6 +285,16 @@ fn resolve_media(
                 "`media_length` is ignored: the file's own size is used",
             )));
         }
+        let by_name = media::mime_type_of_name(&asset);
+        if by_name != measured.mime_type {
+            problems.push(at(Diagnostic::warning(
+                &meta.path,
+                format!(
+                    "`media` `{reference}` holds {}, though its name says {by_name}: it is announced and served as what it holds, but a server or CDN in front may go by the name; give it the right extension",
+                    measured.mime_type
+                ),
+            )));
+        }
         let duration = podcast.duration.or(measured.duration);
         let (mime_type, length) = (measured.mime_type, measured.length);
         return Some(Media { url: resolved.url, asset: Some(asset), mime_type, length, duration });

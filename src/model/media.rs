@@ -165,13 +165,14 @@ pub fn mime_type_of_name(name: &str) -> String {
     let extension = path.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).unwrap_or_default();
     let known = match extension.as_str() {
         "mp3" => "audio/mpeg",
-        "m4a" => "audio/x-m4a",
+        "m4a" | "m4b" => "audio/x-m4a",
         "aac" => "audio/aac",
         "mp4" | "m4v" => "video/mp4",
         "mov" => "video/quicktime",
         "ogg" | "oga" | "opus" => "audio/ogg",
         "flac" => "audio/flac",
         "wav" => "audio/wav",
+        "aif" | "aiff" => "audio/aiff",
         _ => return mime_guess::from_path(path).first_or_octet_stream().essence_str().to_owned(),
     };
     known.to_owned()

@@ -12,7 +12,7 @@ use crate::render::{Body, Original, Output, OutputKind};
 use crate::snapshot;
 use bytes::Bytes;
 use jiff::Timestamp;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fs;
 use std::path::Path;
 
@@ -75,6 +75,7 @@ impl Assets {
         diagnostics: &mut Vec<Diagnostic>,
     ) -> Vec<Output> {
         let mut wanted = BTreeSet::new();
+        let mut media_types = HashMap::new();
         wanted.extend(catalog.site.icon.as_ref().map(|icon| icon.asset.clone()));
         for entry in &catalog.series {
             wanted.extend(entry.series.image.as_ref().and_then(|cover| cover.asset.clone()));
@@ -82,6 +83,11 @@ impl Assets {
             wanted.extend(artwork.and_then(|cover| cover.asset.clone()));
             for episode in entry.published(now) {
                 wanted.extend(episode.assets.iter().cloned());
+                if let Some(media) = &episode.media
+                    && let Some(asset) = &media.asset
+                {
+                    media_types.insert(asset.clone(), media.mime_type.clone());
+                }
             }
         }
         let mut outputs = Vec::with_capacity(wanted.len());
@@ -103,7 +109,8 @@ impl Assets {
                     }
                 },
             };
-            outputs.push(Output { body, ..Output::new(path, OutputKind::Asset, Bytes::new()) });
+            let media_type = media_types.remove(&path);
+            outputs.push(Output { body, media_type, ..Output::new(path, OutputKind::Asset, Bytes::new()) });
         }
         outputs
     }

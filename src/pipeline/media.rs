@@ -23,13 +23,11 @@ pub fn measure(path: &Path) -> Result<Measured, String> {
         .guess_file_type()
         .map_err(|e| format!("cannot read it: {e}"))?;
     let Some(file_type) = probe.file_type() else { return Err(unknown.to_owned()) };
-    let video = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .is_some_and(|e| ["mp4", "m4v", "mov"].contains(&e.to_ascii_lowercase().as_str()));
+    let extension = path.extension().and_then(|e| e.to_str()).unwrap_or_default().to_ascii_lowercase();
     let mime_type = match file_type {
         FileType::Mpeg => "audio/mpeg",
-        FileType::Mp4 if video => "video/mp4",
+        FileType::Mp4 if extension == "mov" => "video/quicktime",
+        FileType::Mp4 if ["mp4", "m4v"].contains(&extension.as_str()) => "video/mp4",
         FileType::Mp4 => "audio/x-m4a",
         FileType::Aac => "audio/aac",
         FileType::Opus | FileType::Vorbis | FileType::Speex => "audio/ogg",

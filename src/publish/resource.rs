@@ -5,6 +5,7 @@ use super::{Served, absolute};
 use crate::compress::{self, Effort, Encoding};
 use crate::render::{Archive, Output, OutputKind};
 use crate::snapshot::{self, Resource, Source, Variant};
+use hyper::header::HeaderValue;
 use std::path::Path;
 use std::time::SystemTime;
 use url::Url;
@@ -73,6 +74,9 @@ pub(super) fn resource(
     site: (&Url, Option<&Url>),
 ) -> Resource {
     let mut resource = Resource::new(output.kind, &output.path, variants, last_modified, output.changes_at);
+    if let Some(measured) = output.media_type.as_deref().and_then(|t| HeaderValue::from_str(t).ok()) {
+        resource.content_type = measured;
+    }
     let media =
         ["audio/", "video/"].iter().any(|kind| resource.content_type.as_bytes().starts_with(kind.as_bytes()));
     resource.rarely_changes =

@@ -297,5 +297,5 @@ fn render_format(
     };
     let bulk = archive.is_some();
     let body = Body::Fresh(Bytes::from(bytes));
-    Output { path: format!("{dir}{name}"), kind, body, changes_at, archive, bulk }
+    Output { path: format!("{dir}{name}"), kind, body, changes_at, archive, bulk, media_type: None }
 }

@@ -50,6 +50,9 @@ pub struct Output {
     /// One of thousands of like documents (an episode page, an archive
     /// block), compressed more cheaply.
     pub bulk: bool,
+    /// An episode's media as measured (`audio/wav` for a WAV file named
+    /// `.mp3`): served with the type its enclosure gives, not its name's.
+    pub media_type: Option<String>,
 }
 
 /// An output's bytes, or that they are as the last render made them.
@@ -97,7 +100,7 @@ impl Sink for Keep {
 impl Output {
     pub fn new(path: String, kind: OutputKind, bytes: impl Into<Bytes>) -> Self {
         let body = Body::Fresh(bytes.into());
-        Output { path, kind, body, changes_at: None, archive: None, bulk: false }
+        Output { path, kind, body, changes_at: None, archive: None, bulk: false, media_type: None }
     }
 
     /// The bytes, when this render made them.

@@ -79,6 +79,12 @@ fn attachments(f: &Fixture) -> Vec<(String, String, u64, Option<u64>)> {
 fn each_format_carries_the_files_exact_size_type_and_duration() {
     let f = podcast();
     f.build_ok();
+    let run = f.build();
+    let misnamed = format!(
+        "{}:4: warning: `media` `02.mp3` holds audio/wav, though its name says audio/mpeg: it is announced and served as what it holds",
+        f.content().join("s/02.md").display()
+    );
+    assert!(run.stderr.contains(&misnamed), "{}", run.stderr);
     let expected = [
         ("https://cdn.example.net/ep/04.m4a?src=feed", "audio/x-m4a", 123_456, Some(1830)),
         ("https://example.com/s/03.mp3", "audio/mpeg", 125_100, Some(3723)),
@@ -184,6 +190,9 @@ fn a_replaced_recording_is_measured_again() {
     wait_for("the new recording's size in the feed", || (length(&server) == "80044 5").then_some(()));
     let served = server.get("/s/audio/01.wav", &[]);
     assert_eq!((served.status, served.body.len()), (200, 80_044));
+    // Served as what it holds, like its enclosure says, whatever its name.
+    let misnamed = server.head("/s/02.mp3", &[]);
+    assert_eq!((misnamed.status, misnamed.header("content-type")), (200, "audio/wav"));
 }
 
 #[test]
@@ -483,7 +492,7 @@ fn a_serials_dates_follow_its_order_and_episode_zero_goes_unnumbered() {
     // A prologue numbered 0 is a full episode Apple cannot number.
     f.write("s/00.md", &episode("Prologue", "2026-09-30T10:00:00", "media = \"02.mp3\"\n", "Before.\n"));
     let run = f.build();
-    assert!(run.success && !run.stderr.contains("warning"), "{}", run.stderr);
+    assert!(run.success && !run.stderr.contains("out of order"), "{}", run.stderr);
     assert_eq!(itunes_episodes(&f.out_text("s/rss.xml")), ["4", "3", "2", "-", "-"]);
 
     // Episode 3 dated before 2: a warning at its date; the trailer (1),
