@@ -45,8 +45,9 @@ impl Stamp {
 impl Assets {
     /// Forgets assets no longer `present`, and those `hinted` at whose size
     /// or mtime changed: they are read again when needed. Returns the
-    /// changed ones that are still there (an episode's audio is measured
-    /// for its feed entry: the episode is assembled again).
+    /// changed ones that are still there, and those `hinted` at that were
+    /// never read (an episode's audio is measured for its feed entry, even
+    /// before it is published: the episode is assembled again).
     pub fn forget_changed(
         &mut self,
         content: &Path,
@@ -62,6 +63,14 @@ impl Assets {
             }
             present.contains(path) && same
         });
+        // Not read yet (a scheduled episode's audio, measured already):
+        // changed if an event named it.
+        changed.extend(
+            present
+                .iter()
+                .filter(|path| !self.files.contains_key(*path) && hinted(&content.join(path)))
+                .cloned(),
+        );
         changed
     }
 

@@ -521,3 +521,30 @@ fn a_serials_dates_follow_its_order_and_episode_zero_goes_unnumbered() {
     let run = f.build();
     assert!(run.success && !run.stderr.contains("out of order"), "{}", run.stderr);
 }
+
+#[test]
+fn a_scheduled_episodes_recording_replaced_before_it_airs_is_measured_again() {
+    let f = podcast();
+    // Goes live 8 s after the server's clock starts (NOW, running on).
+    let soon = "media = \"audio/05.wav\"\n";
+    f.write("s/05.md", &episode("Five", "2026-11-25T09:00:08+09:00", soon, "Five.\n"));
+    f.write_bytes("s/audio/05.wav", &wav(2));
+    let server = Server::start(&f, NOW, &[]);
+    let items = |server: &Server| -> serde_json::Value {
+        serde_json::from_slice(&server.get("/s/feed.json", &[]).body).unwrap()
+    };
+    assert_eq!(items(&server)["items"].as_array().unwrap().len(), 4, "not yet");
+    f.write_bytes("s/audio/.05.wav.part", &wav(4));
+    f.rename("s/audio/.05.wav.part", "s/audio/05.wav");
+    let aired = wait_for("episode 5 on the air", || {
+        let json = items(&server);
+        (json["items"].as_array().unwrap().len() == 5).then_some(json)
+    });
+    let attachment = &aired["items"][0]["attachments"][0];
+    assert_eq!(
+        (attachment["size_in_bytes"].as_u64(), attachment["duration_in_seconds"].as_u64()),
+        (Some(64_044), Some(4))
+    );
+    let served = server.get("/s/audio/05.wav", &[]);
+    assert_eq!((served.status, served.body.len()), (200, 64_044));
+}
