@@ -95,22 +95,23 @@ fn an_http2_connection_that_goes_quiet_is_closed() {
 }
 
 /// A server with a 32 MiB asset (more than loopback socket buffers hold, so
-/// its response is still being written for a while) and a connection that
-/// has asked for it.
-fn start_big_download() -> (Fixture, Server, Vec<u8>, TcpStream) {
+/// its response is still being written for a while, streamed from its
+/// file) and a connection that has asked for it with `headers`.
+fn start_big_download(headers: &str) -> (Fixture, Server, Vec<u8>, TcpStream) {
     let f = site();
     let big: Vec<u8> = (0..32 * 1024 * 1024).map(|i: u32| (i % 251) as u8).collect();
     f.write_bytes("s/big.bin", &big);
     f.write("s/02.md", &episode("Big", "2026-11-09T10:00:00", "", "[download](big.bin)"));
     let server = Server::start(&f, NOW, &[]);
     let mut stream = TcpStream::connect(server.addr).unwrap();
-    stream.write_all(b"GET /s/big.bin HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    stream.write_all(format!("GET /s/big.bin HTTP/1.1\r\nHost: x\r\n{headers}\r\n").as_bytes()).unwrap();
     (f, server, big, stream)
 }
 
 #[test]
 fn a_client_that_stops_reading_is_cut_off() {
-    let (_f, server, big, mut stream) = start_big_download();
+    // A player's ranged download of a recording, streamed from disk.
+    let (_f, server, big, mut stream) = start_big_download("Range: bytes=1024-\r\n");
     // Read nothing for a while: the server's writes stall on full buffers.
     std::thread::sleep(Duration::from_secs(30));
     stream.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
@@ -119,7 +120,12 @@ fn a_client_that_stops_reading_is_cut_off() {
     loop {
         match stream.read(&mut buf) {
             Ok(0) => break,
-            Ok(n) => received += n,
+            Ok(n) => {
+                if received == 0 {
+                    assert!(buf.starts_with(b"HTTP/1.1 206 "), "a range is answered 206");
+                }
+                received += n
+            }
             Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => break,
             Err(e) => panic!("the stalled connection was kept open ({received} bytes read): {e}"),
         }
@@ -194,7 +200,7 @@ fn connections_past_the_cap_wait_for_a_free_slot() {
 
 #[test]
 fn shutdown_finishes_the_response_in_flight_and_exits_zero() {
-    let (_f, server, big, mut stream) = start_big_download();
+    let (_f, server, big, mut stream) = start_big_download("");
     stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     let mut received = vec![0u8; 64 * 1024];
     stream.read_exact(&mut received).unwrap();
