@@ -114,7 +114,11 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+            // lofty's own notes on the files it reads ("using bitrate to
+            // estimate duration") are not for writers: what matters is
+            // reported as a diagnostic.
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,lofty=error".into()),
         )
         .with_writer(std::io::stderr)
         .with_target(false)

@@ -108,8 +108,10 @@ fn hex_references(xml: &[u8]) -> Vec<u8> {
     out
 }
 
-/// `podcast`: the feed declares the podcast namespace, so its items may
-/// use it.
+/// `podcast`: the feed is a podcast's (its channel has Apple's tags and
+/// declares the podcast namespace), so its items carry `itunes:` and
+/// `podcast:` tags; elsewhere an episode's media is its enclosure alone
+/// (item tags without the channel's are what validators warn of).
 fn render_item(item: &super::Item<'_>, podcast: bool) -> Item {
     let episode = item.episode;
     Item {
@@ -127,7 +129,7 @@ fn render_item(item: &super::Item<'_>, podcast: bool) -> Item {
             length: media.length.to_string(),
             mime_type: media.mime_type.clone(),
         }),
-        itunes_ext: episode.media.as_ref().map(|media| itunes_item(episode, media)),
+        itunes_ext: episode.media.as_ref().filter(|_| podcast).map(|media| itunes_item(episode, media)),
         extensions: if podcast { podcast_item(episode) } else { BTreeMap::new() },
         ..Item::default()
     }
@@ -177,7 +179,7 @@ fn podcast_channel(podcast: &Podcast) -> BTreeMap<String, Vec<Extension>> {
 }
 
 /// An episode's `podcast:season`, `podcast:episode` (a full episode
-/// numbered above 0) and `podcast:transcript`.
+/// numbered above 0), `podcast:transcript`, and `itunes:title`.
 fn podcast_item(episode: &Episode) -> BTreeMap<String, BTreeMap<String, Vec<Extension>>> {
     let podcast = &episode.meta.podcast;
     let mut tags = Vec::new();
@@ -194,7 +196,22 @@ fn podcast_item(episode: &Episode) -> BTreeMap<String, BTreeMap<String, Vec<Exte
             &[("url", &transcript.url), ("type", transcript.mime_type)],
         ));
     }
-    if tags.is_empty() { BTreeMap::new() } else { BTreeMap::from([("podcast".to_owned(), by_name(tags))]) }
+    let mut extensions = BTreeMap::new();
+    if !tags.is_empty() {
+        extensions.insert("podcast".to_owned(), by_name(tags));
+    }
+    if episode.media.is_some() {
+        // Apple shows the title as written, beside the number it already
+        // has (`title_format` may have put the number in the item's title).
+        // The rss crate's iTunes extension has no `title`.
+        let title = Extension {
+            name: "itunes:title".to_owned(),
+            value: Some(episode.meta.title.clone()),
+            ..Extension::default()
+        };
+        extensions.insert("itunes".to_owned(), BTreeMap::from([("title".to_owned(), vec![title])]));
+    }
+    extensions
 }
 
 /// Apple's tags for a podcast: its type, categories (a subcategory nested

@@ -78,6 +78,8 @@ fn attachments(f: &Fixture) -> Vec<(String, String, u64, Option<u64>)> {
 #[test]
 fn each_format_carries_the_files_exact_size_type_and_duration() {
     let f = podcast();
+    let podcast_toml = "title = \"Serial\"\n\n[podcast]\nexplicit = false\ncategories = [\"Fiction\"]\n";
+    f.write("s/series.toml", podcast_toml);
     f.build_ok();
     let run = f.build();
     let misnamed = format!(
@@ -98,11 +100,14 @@ fn each_format_carries_the_files_exact_size_type_and_duration() {
 
     // RSS, read by feed-rs as a podcast app would, and its exact attributes.
     let rss = f.feed("s/rss.xml");
-    for (entry, (url, mime, len, _)) in rss.entries.iter().zip(&expected) {
-        let content = &entry.media[0].content[0];
+    for (entry, (url, mime, len, seconds)) in rss.entries.iter().zip(&expected) {
+        // feed-rs keeps the enclosure and iTunes' tags in separate objects.
+        let content = entry.media.iter().flat_map(|m| &m.content).next().expect(url);
         assert_eq!(content.url.as_ref().map(|u| u.as_str()), Some(url.as_str()));
         assert_eq!(content.content_type.as_ref().map(|t| t.to_string()), Some(mime.clone()));
         assert_eq!(content.size, Some(*len));
+        let duration = entry.media.iter().find_map(|m| m.duration);
+        assert_eq!(duration, seconds.map(std::time::Duration::from_secs), "{url}");
     }
     let text = f.out_text("s/rss.xml");
     assert!(
@@ -128,8 +133,20 @@ fn each_format_carries_the_files_exact_size_type_and_duration() {
     let pairs = |list: &[(&str, &str)]| -> Vec<(String, String)> {
         list.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
     };
-    assert_eq!(tags[0], pairs(&[("duration", "1830"), ("episode", "4"), ("episodeType", "full")]));
-    assert_eq!(tags[3], pairs(&[("duration", "3"), ("season", "2"), ("episodeType", "trailer")]));
+    let title = |title: &str| ("title".to_owned(), title.to_owned());
+    let with_title = |title_: &str, list: &[(&str, &str)]| [vec![title(title_)], pairs(list)].concat();
+    assert_eq!(
+        tags[0],
+        with_title("Four", &[("duration", "1830"), ("episode", "4"), ("episodeType", "full")])
+    );
+    assert_eq!(
+        tags[3],
+        with_title("Trailer", &[("duration", "3"), ("season", "2"), ("episodeType", "trailer")])
+    );
+    // The site-wide feed is no podcast: its items have the enclosure only.
+    let site = f.out_text("rss.xml");
+    assert!(site.contains("<enclosure url=\"https://example.com/s/audio/01.wav\""), "{site}");
+    assert!(!site.contains("<itunes:"), "{site}");
     // Atom: a link rel="enclosure" with type and length.
     let atom = f.out_text("s/atom.xml");
     let doc = roxmltree::Document::parse(&atom).unwrap();
@@ -229,6 +246,7 @@ fn an_episode_page_plays_its_media_and_shows_its_duration() {
 
 const PODCAST_TOML: &str = r#"title = "Serial"
 author = "Kim"
+title_format = "{number}. {title}"
 [podcast]
 type = "serial"
 categories = ["Fiction", "Drama", "Arts", "Books"]
@@ -319,6 +337,9 @@ fn a_podcast_series_has_apples_channel_tags() {
     let pairs = |list: &[(&str, &str)]| -> Vec<(String, String)> {
         list.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
     };
+    // Apple numbers episodes itself: its title is the one written.
+    assert!(text.contains("<title>3. Three</title>"), "{text}");
+    assert!(text.contains("<itunes:title>Three</itunes:title>"), "{text}");
     assert_eq!(items[0], pairs(&[("episode", "4")]));
     assert_eq!(items[1], pairs(&[("episode", "3"), ("transcript", "https://example.com/s/03.vtt text/vtt")]));
     assert_eq!(items[3], pairs(&[("season", "2")]), "a trailer goes unnumbered");
