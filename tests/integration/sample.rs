@@ -77,3 +77,41 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
     files.sort();
     files
 }
+
+#[test]
+fn the_sample_podcast_carries_its_recordings() {
+    let feeds = Path::new(env!("CARGO_MANIFEST_DIR")).join("feeds");
+    let content = Path::new(env!("CARGO_MANIFEST_DIR")).join("content/lighthouse-log");
+    let feed = parse_feed("rss.xml", &std::fs::read(feeds.join("lighthouse-log/rss.xml")).unwrap());
+    // (title, file, seconds, episode type): a serial, newest first.
+    let expected = [
+        ("The Last Entry", "03-the-last-entry.mp3", 8, "full"),
+        ("The Horn", "02-the-horn.mp3", 8, "full"),
+        ("The Lamp", "01-the-lamp.mp3", 9, "full"),
+        ("Trailer", "00-trailer.mp3", 11, "trailer"),
+    ];
+    assert_eq!(titles(&feed), expected.map(|e| e.0));
+    let text = std::fs::read_to_string(feeds.join("lighthouse-log/rss.xml")).unwrap();
+    for (entry, (title, file, seconds, kind)) in feed.entries.iter().zip(expected) {
+        let content_item = entry.media.iter().flat_map(|m| &m.content).next().expect(title);
+        let url = format!("https://example.com/lighthouse-log/audio/{file}");
+        assert_eq!(content_item.url.as_ref().map(|u| u.as_str()), Some(url.as_str()), "{title}");
+        let size = std::fs::metadata(content.join("audio").join(file)).unwrap().len();
+        assert_eq!(content_item.size, Some(size), "{title}: the enclosure's length is the file's size");
+        assert_eq!(content_item.content_type.as_ref().map(|t| t.to_string()).as_deref(), Some("audio/mpeg"));
+        // feed-rs keeps iTunes' numbers and duration apart from the enclosure.
+        let duration = entry.media.iter().find_map(|m| m.duration);
+        assert_eq!(duration, Some(std::time::Duration::from_secs(seconds)), "{title}");
+        // Published byte for byte.
+        assert_eq!(
+            std::fs::read(feeds.join("lighthouse-log/audio").join(file)).unwrap(),
+            std::fs::read(content.join("audio").join(file)).unwrap()
+        );
+        assert!(text.contains(&format!("<itunes:episodeType>{kind}</itunes:episodeType>")));
+    }
+    assert!(text.contains("<itunes:type>serial</itunes:type>"));
+    assert!(text.contains(
+        "<itunes:category text=\"Fiction\"><itunes:category text=\"Drama\"></itunes:category></itunes:category>"
+    ));
+    assert!(text.contains("<podcast:guid>e39273b8-a19f-5d1e-81d7-fce1e0f97efa</podcast:guid>"));
+}
