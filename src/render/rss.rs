@@ -241,7 +241,7 @@ fn itunes_channel(feed: &Feed<'_>, podcast: &Podcast) -> ITunesChannelExtension 
 }
 
 /// Apple's tags for an episode with audio or video: its duration in whole
-/// seconds, its type, season and explicitness when the front matter says,
+/// seconds, its type, season, explicitness and picture when it has them,
 /// and its number for a full episode (a trailer or bonus goes unnumbered;
 /// Apple takes no episode 0).
 fn itunes_item(episode: &Episode, media: &Media) -> ITunesItemExtension {
@@ -253,6 +253,7 @@ fn itunes_item(episode: &Episode, media: &Media) -> ITunesItemExtension {
         episode: numbered.then(|| episode.meta.number.to_string()),
         season: podcast.season.map(|season| season.to_string()),
         explicit: podcast.explicit.map(|explicit| explicit.to_string()),
+        image: episode.image.clone(),
         ..ITunesItemExtension::default()
     }
 }

@@ -262,7 +262,7 @@ fn a_podcast_series_has_apples_channel_tags() {
     let f = podcast();
     f.write("s/series.toml", PODCAST_TOML);
     f.write_bytes("s/art.png", &crate::support::png(1400, 1400));
-    let given = "media = \"03.mp3\"\nduration = \"1:02:03\"\ntranscript = \"03.vtt\"\n";
+    let given = "media = \"03.mp3\"\nduration = \"1:02:03\"\ntranscript = \"03.vtt\"\nimage = \"art.png\"\n";
     f.write("s/03.md", &episode("Three", "2026-10-15T10:00:00", given, "Three.\n"));
     f.write("s/03.vtt", "WEBVTT\n\n00:00.000 --> 00:02.000\nThree.\n");
     f.build_ok();
@@ -340,6 +340,13 @@ fn a_podcast_series_has_apples_channel_tags() {
     // Apple numbers episodes itself: its title is the one written.
     assert!(text.contains("<title>3. Three</title>"), "{text}");
     assert!(text.contains("<itunes:title>Three</itunes:title>"), "{text}");
+    // An episode's own picture, as Apple's item image.
+    assert!(
+        text.contains(
+            "<itunes:image href=\"https://example.com/s/art.png\"></itunes:image><itunes:duration>3723</itunes:duration>"
+        ),
+        "{text}"
+    );
     assert_eq!(items[0], pairs(&[("episode", "4")]));
     assert_eq!(items[1], pairs(&[("episode", "3"), ("transcript", "https://example.com/s/03.vtt text/vtt")]));
     assert_eq!(items[3], pairs(&[("season", "2")]), "a trailer goes unnumbered");
