@@ -36,6 +36,10 @@ fn mp3(frames: usize) -> Vec<u8> {
     frame.repeat(frames)
 }
 
+/// The least series.toml that makes a podcast (its `[podcast]` table last).
+const SMALL_PODCAST_TOML: &str =
+    "title = \"Serial\"\n\n[podcast]\nexplicit = false\ncategories = [\"Fiction\"]\n";
+
 fn podcast() -> Fixture {
     let f = Fixture::new();
     f.write("s/series.toml", &series_toml("Serial", ""));
@@ -78,8 +82,7 @@ fn attachments(f: &Fixture) -> Vec<(String, String, u64, Option<u64>)> {
 #[test]
 fn each_format_carries_the_files_exact_size_type_and_duration() {
     let f = podcast();
-    let podcast_toml = "title = \"Serial\"\n\n[podcast]\nexplicit = false\ncategories = [\"Fiction\"]\n";
-    f.write("s/series.toml", podcast_toml);
+    f.write("s/series.toml", SMALL_PODCAST_TOML);
     f.build_ok();
     let run = f.build();
     let misnamed = format!(
@@ -430,10 +433,7 @@ fn guid_of(feed: &str) -> String {
 #[test]
 fn a_podcast_keeps_its_guid_when_the_site_moves() {
     let f = podcast();
-    f.write(
-        "s/series.toml",
-        "title = \"Serial\"\n\n[podcast]\nexplicit = false\ncategories = [\"Fiction\"]\n",
-    );
+    f.write("s/series.toml", SMALL_PODCAST_TOML);
     f.build_ok();
     let first = guid_of("example.com/s/rss.xml");
     assert_eq!(show_guid(&f.out_text("s/rss.xml")), first);
@@ -459,19 +459,13 @@ fn a_podcast_keeps_its_guid_when_the_site_moves() {
     assert!(f.out_text(".episodic-manifest").contains(&format!("# podcast-guid s {first}\n")));
 
     // Written down, it needs no manifest: a build into an empty folder.
-    f.write(
-        "s/series.toml",
-        &format!("title = \"Serial\"\n\n[podcast]\nexplicit = false\ncategories = [\"Fiction\"]\nguid = \"{first}\"\n"),
-    );
+    f.write("s/series.toml", &format!("{SMALL_PODCAST_TOML}guid = \"{first}\"\n"));
     std::fs::remove_dir_all(f.out()).unwrap();
     let run = f.build();
     assert!(run.success && !run.stderr.contains("the feed moved"), "{}", run.stderr);
     assert_eq!(show_guid(&f.out_text("s/rss.xml")), first);
     // Without it, an empty folder knows only the new address.
-    f.write(
-        "s/series.toml",
-        "title = \"Serial\"\n\n[podcast]\nexplicit = false\ncategories = [\"Fiction\"]\n",
-    );
+    f.write("s/series.toml", SMALL_PODCAST_TOML);
     std::fs::remove_dir_all(f.out()).unwrap();
     f.build_ok();
     assert_eq!(show_guid(&f.out_text("s/rss.xml")), guid_of("serials.example.org/s/rss.xml"));
@@ -480,10 +474,7 @@ fn a_podcast_keeps_its_guid_when_the_site_moves() {
 #[test]
 fn a_served_podcast_keeps_its_guid_when_site_toml_moves_it() {
     let f = podcast();
-    f.write(
-        "s/series.toml",
-        "title = \"Serial\"\n\n[podcast]\nexplicit = false\ncategories = [\"Fiction\"]\n",
-    );
+    f.write("s/series.toml", SMALL_PODCAST_TOML);
     let server = Server::start(&f, NOW, &[]);
     let rss = |server: &Server| String::from_utf8(server.get("/s/rss.xml", &[]).body).unwrap();
     let first = guid_of("example.com/s/rss.xml");
