@@ -4,11 +4,13 @@
 //! references are never copied. Text (stylesheets, SVG, transcripts) is
 //! kept in memory, to be compressed like any document; images, audio and
 //! video are only hashed, a chunk at a time, and copied from the file.
+//! Also `/favicon.ico`, made from the site's icon, and the check that no
+//! asset takes a feed's address.
 
 use crate::compress;
 use crate::diagnostic::Diagnostic;
 use crate::model::Catalog;
-use crate::render::{Body, Original, Output, OutputKind};
+use crate::render::{self, Body, Original, Output, OutputKind};
 use crate::snapshot;
 use bytes::Bytes;
 use jiff::Timestamp;
@@ -143,4 +145,45 @@ fn read(path: &Path, text: bool) -> std::io::Result<Asset> {
     }
     let original = Original { path: path.to_path_buf(), len, etag, modified };
     Ok(Asset { body: Body::Copy(std::sync::Arc::new(original)), stamp })
+}
+
+/// `/favicon.ico` from the site's icon, and what is wrong with the icon's
+/// file, reported at the line of site.toml that names it.
+pub(super) fn favicon(
+    content: &Path,
+    catalog: &Catalog,
+    outputs: &[Output],
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Option<Output> {
+    let icon = catalog.site.icon.as_ref()?;
+    if icon.asset == render::favicon::FAVICON {
+        return None; // published as it is, like any asset
+    }
+    // The icon is an image: published by copy, so read here (it is small).
+    let bytes = match &outputs.iter().find(|o| o.path == icon.asset)?.body {
+        render::Body::Fresh(bytes) => bytes.to_vec(),
+        render::Body::Copy(original) => fs::read(&original.path).ok()?,
+        render::Body::AsBefore | render::Body::Taken => return None,
+    };
+    let file = render::favicon::render(&bytes);
+    let site_toml = content.join("site.toml");
+    diagnostics.extend(file.problems.into_iter().map(|problem| {
+        Diagnostic::warning(&site_toml, format!("icon `{}`: {problem}", icon.asset)).at(icon.line, None)
+    }));
+    file.favicon
+}
+
+/// An asset named like a feed (`night/rss.xml`) would overwrite it.
+pub(super) fn check_unique_paths(content: &Path, outputs: &[Output], diagnostics: &mut Vec<Diagnostic>) {
+    for pair in outputs.windows(2) {
+        if pair[0].path == pair[1].path {
+            diagnostics.push(Diagnostic::error(
+                content.join(&pair[0].path),
+                format!(
+                    "this file would be published at the same address as a feed ({}); rename it",
+                    pair[0].path
+                ),
+            ));
+        }
+    }
 }

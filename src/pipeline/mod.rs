@@ -320,53 +320,12 @@ impl Pipeline {
         let failed: BTreeSet<_> = rendered.problems.into_iter().collect();
         diagnostics.extend(failed.iter().map(|problem| self.templates.render_problem(problem)));
         outputs.extend(self.assets.outputs(&self.content, &catalog, now, &mut diagnostics));
-        outputs.extend(favicon(&self.content, &catalog, &outputs, &mut diagnostics));
+        outputs.extend(assets::favicon(&self.content, &catalog, &outputs, &mut diagnostics));
         diagnostics.extend(media::check_podcasts(&self.content, &catalog));
         outputs.sort_by(|a, b| a.path.cmp(&b.path));
-        check_unique_paths(&self.content, &outputs, &mut diagnostics);
+        assets::check_unique_paths(&self.content, &outputs, &mut diagnostics);
         diagnostics.sort();
         Build { catalog: publishable.then_some(catalog), outputs, diagnostics }
-    }
-}
-
-/// `/favicon.ico` from the site's icon, and what is wrong with the icon's
-/// file, reported at the line of site.toml that names it.
-fn favicon(
-    content: &Path,
-    catalog: &Catalog,
-    outputs: &[Output],
-    diagnostics: &mut Vec<Diagnostic>,
-) -> Option<Output> {
-    let icon = catalog.site.icon.as_ref()?;
-    if icon.asset == render::favicon::FAVICON {
-        return None; // published as it is, like any asset
-    }
-    // The icon is an image: published by copy, so read here (it is small).
-    let bytes = match &outputs.iter().find(|o| o.path == icon.asset)?.body {
-        render::Body::Fresh(bytes) => bytes.to_vec(),
-        render::Body::Copy(original) => fs::read(&original.path).ok()?,
-        render::Body::AsBefore | render::Body::Taken => return None,
-    };
-    let file = render::favicon::render(&bytes);
-    let site_toml = content.join("site.toml");
-    diagnostics.extend(file.problems.into_iter().map(|problem| {
-        Diagnostic::warning(&site_toml, format!("icon `{}`: {problem}", icon.asset)).at(icon.line, None)
-    }));
-    file.favicon
-}
-
-/// An asset named like a feed (`night/rss.xml`) would overwrite it.
-fn check_unique_paths(content: &Path, outputs: &[Output], diagnostics: &mut Vec<Diagnostic>) {
-    for pair in outputs.windows(2) {
-        if pair[0].path == pair[1].path {
-            diagnostics.push(Diagnostic::error(
-                content.join(&pair[0].path),
-                format!(
-                    "this file would be published at the same address as a feed ({}); rename it",
-                    pair[0].path
-                ),
-            ));
-        }
     }
 }
 
