@@ -12,7 +12,7 @@ use episodic::live::{self, Live, Wiring};
 use episodic::pipeline::{Changes, Pipeline};
 use episodic::publish::{self, PublishError, Publisher};
 use episodic::snapshot::Snapshot;
-use episodic::{Build, Diagnostic, pipeline, watch};
+use episodic::{Build, Diagnostic, watch};
 use jiff::Timestamp;
 use std::io::Write;
 use std::net::SocketAddr;
@@ -21,6 +21,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::SystemTime;
 use tracing::info;
+use url::Url;
 
 #[derive(Parser)]
 #[command(name = "episodic", version, about = "Publish a serial as RSS, Atom and JSON feeds")]
@@ -91,9 +92,27 @@ struct Source {
     /// instead of now: episodes dated later are not published yet.
     #[arg(long, value_parser = parse_now)]
     now: Option<Timestamp>,
+    /// Build for this address instead of site.toml's base_url, so that
+    /// every link, picture and feed points at it: a preview on your own
+    /// machine (http://127.0.0.1:8080/). Best with its own --out.
+    #[arg(long, value_parser = parse_base_url)]
+    base_url: Option<Url>,
 }
 
 impl Source {
+    /// A pipeline for the content folder, with `--base-url` and the podcast
+    /// GUIDs the last build into `out` published.
+    fn pipeline(&self, out: Option<&Path>) -> Pipeline {
+        let mut pipeline = Pipeline::new(&self.content);
+        if let Some(out) = out {
+            pipeline.keep_podcast_guids(publish::podcast_guids(out));
+        }
+        if let Some(base_url) = &self.base_url {
+            pipeline.set_base_url(base_url.clone());
+        }
+        pipeline
+    }
+
     fn now(&self) -> Timestamp {
         self.clock().now()
     }
@@ -102,6 +121,10 @@ impl Source {
     fn clock(&self) -> Clock {
         self.now.map_or_else(Clock::real, Clock::starting_at)
     }
+}
+
+fn parse_base_url(text: &str) -> Result<Url, String> {
+    episodic::model::site::parse_base_url(text).map(|(url, _)| url)
 }
 
 fn parse_now(text: &str) -> Result<Timestamp, String> {
@@ -135,7 +158,7 @@ pub fn main() -> ExitCode {
 fn run(command: Command) -> Result<ExitCode> {
     match command {
         Command::Check { source } => {
-            let build = pipeline::build(&source.content, source.now());
+            let build = source.pipeline(None).update(&Changes::Everything, source.now());
             report(&build)?;
             if build.has_errors() {
                 return Ok(ExitCode::FAILURE);
@@ -148,9 +171,7 @@ fn run(command: Command) -> Result<ExitCode> {
             // Pages and archives are staged as they render: a large site is
             // never whole in memory. Nothing in `out` changes until `write`.
             let emitter = Emitter::new(&out);
-            let mut pipeline = Pipeline::new(&source.content);
-            pipeline.keep_podcast_guids(publish::podcast_guids(&out));
-            let build = pipeline.update_into(&Changes::Everything, now, &emitter);
+            let build = source.pipeline(Some(&out)).update_into(&Changes::Everything, now, &emitter);
             report(&build)?;
             if build.has_errors() {
                 info!(out = %out.display(), "nothing was written: fix the errors above and build again");
@@ -195,8 +216,8 @@ fn serve(
         clock,
         report_damage: Box::new(wiring.damage_report()),
     });
-    let (content, out_dir) = (source.content.clone(), out.to_path_buf());
-    let start = move || start_live(&content, &out_dir, clock, wiring, watching);
+    let (pipeline, out_dir) = (source.pipeline(Some(out)), out.to_path_buf());
+    let start = move || start_live(pipeline, &out_dir, clock, wiring, watching);
     let (built, first_build) = std::sync::mpsc::channel();
     let mut live = None;
     if resuming {
@@ -240,15 +261,13 @@ fn serve(
 
 /// The first build, published and swapped in; then the live driver, running.
 fn start_live(
-    content: &Path,
+    mut pipeline: Pipeline,
     out: &Path,
     clock: Clock,
     wiring: Wiring,
     watching: Option<watch::Mode>,
 ) -> Result<live::Handle> {
     let now = clock.now();
-    let mut pipeline = Pipeline::new(content);
-    pipeline.keep_podcast_guids(publish::podcast_guids(out));
     let build = pipeline.update(&Changes::Everything, now);
     report(&build)?;
     let (publisher, started) = match Publisher::start(out, &build, SystemTime::now()) {

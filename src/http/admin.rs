@@ -1,4 +1,5 @@
-//! Who may see `/_episodic/`: it names files and unpublished work.
+//! Who may see `/_episodic/`: it names files and unpublished work
+//! (`/_episodic/health` says only `ok`, to anyone).
 //!
 //! A loopback client whose request carries no `Forwarded` or
 //! `X-Forwarded-For` (a reverse proxy on this machine adds those for remote

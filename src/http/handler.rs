@@ -265,6 +265,9 @@ impl Handler {
     }
 
     fn admin(&self, request: &Request<Incoming>, page: &str, snapshot: &Snapshot) -> Response<Body> {
+        if page == "health" {
+            return health(snapshot);
+        }
         let allowed = admin::is_allowed(self.peer, request.headers(), self.shared.admin_token.as_deref());
         if !allowed || page != "status" {
             return plain(StatusCode::NOT_FOUND, "not found\n");
@@ -276,6 +279,19 @@ impl Handler {
             .body(Body::from(snapshot.status_json.clone()))
             .expect("constant headers are valid")
     }
+}
+
+/// `/_episodic/health`, for anyone (load balancers, uptime monitors): `ok`
+/// while there is something to serve, and nothing else about the site.
+fn health(snapshot: &Snapshot) -> Response<Body> {
+    let (status, text) = if snapshot.is_empty() {
+        (StatusCode::SERVICE_UNAVAILABLE, "starting\n")
+    } else {
+        (StatusCode::OK, "ok\n")
+    };
+    let mut response = plain(status, text);
+    response.headers_mut().insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
 }
 
 fn plain(status: StatusCode, text: &'static str) -> Response<Body> {

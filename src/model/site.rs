@@ -62,8 +62,15 @@ pub const DEFAULT_CACHE_MAX_AGE: u32 = 300;
 
 /// Reads site.toml. Always returns a `Site` (with stand-ins where values are
 /// wrong) so that the episodes can still be checked in the same run; the
-/// diagnostics say whether it may be published.
-pub fn parse(path: &Path, text: &str, targets: &LinkTargets) -> (Site, Vec<Diagnostic>) {
+/// diagnostics say whether it may be published. `base_url`, when given
+/// (`--base-url`, a local preview), stands in for the file's.
+pub fn parse(
+    path: &Path,
+    text: &str,
+    targets: &LinkTargets,
+    base_url: Option<&Url>,
+) -> (Site, Vec<Diagnostic>) {
+    let base_url_instead = base_url;
     let doc = config_document(text);
     let fields = match front_matter::parse(&doc) {
         Ok(fields) => fields,
@@ -113,7 +120,7 @@ pub fn parse(path: &Path, text: &str, targets: &LinkTargets) -> (Site, Vec<Diagn
         }
         usable
     });
-    let base_url = base_url.unwrap_or_else(|| fallback().base_url);
+    let base_url = base_url_instead.cloned().or(base_url).unwrap_or_else(|| fallback().base_url);
     let icon = read_icon(&mut reader, &base_url, targets);
     let site = Site {
         title: title.unwrap_or_default(),
@@ -178,27 +185,37 @@ fn read_icon(reader: &mut FieldReader<'_>, base_url: &Url, targets: &LinkTargets
 fn read_base_url(reader: &mut FieldReader<'_>) -> Option<Url> {
     const EXAMPLE: &str = "base_url = \"https://example.com/\"";
     let text = reader.required_text("base_url", EXAMPLE)?;
+    match parse_base_url(&text) {
+        Ok((url, fixed)) => {
+            if fixed {
+                reader.warn("base_url", format!("`base_url` should end with `/`; using `{url}`"));
+            }
+            Some(url)
+        }
+        Err(message) => {
+            reader.error("base_url", format!("`base_url` {message}"));
+            None
+        }
+    }
+}
+
+/// A site's address: a full http(s) URL without query or fragment, ending
+/// in `/` (added when missing: the `bool` says so), or what is wrong with it.
+pub fn parse_base_url(text: &str) -> Result<(Url, bool), String> {
     let mut url = match Url::parse(text.trim()) {
         Ok(url) if matches!(url.scheme(), "http" | "https") && url.has_host() => url,
         _ => {
-            reader.error(
-                "base_url",
-                format!(
-                    "`base_url` must be a full http(s) address such as https://example.com/, not `{text}`"
-                ),
-            );
-            return None;
+            return Err(format!("must be a full http(s) address such as https://example.com/, not `{text}`"));
         }
     };
     if url.query().is_some() || url.fragment().is_some() {
-        reader.error("base_url", "`base_url` cannot have a `?query` or `#fragment`");
-        return None;
+        return Err("cannot have a `?query` or `#fragment`".to_owned());
     }
-    if !url.path().ends_with('/') {
-        reader.warn("base_url", format!("`base_url` should end with `/`; using `{url}/`"));
+    let fixed = !url.path().ends_with('/');
+    if fixed {
         url.set_path(&format!("{}/", url.path()));
     }
-    Some(url)
+    Ok((url, fixed))
 }
 
 /// A BCP 47 tag, checked for shape (`ko`, `en-US`, `zh-Hant-TW`).

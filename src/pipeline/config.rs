@@ -9,6 +9,7 @@ use crate::model::links::LinkTargets;
 use crate::model::{Series, Site, series, site};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
+use url::Url;
 
 /// The settings in use, and which of them changed in this run.
 #[derive(Default)]
@@ -24,6 +25,8 @@ pub(super) struct Config {
     /// build's manifest, or this run's first build), kept when the feed's
     /// address changes.
     pub podcast_guids: BTreeMap<String, String>,
+    /// Stands in for site.toml's `base_url` (`--base-url`: a local preview).
+    pub base_url: Option<Url>,
 }
 
 pub(super) struct SeriesConfig {
@@ -126,7 +129,7 @@ impl Config {
         let mut problems = Vec::new();
         let parsed = if path.is_file() {
             read_text(&path, None, &mut problems).map(|text| {
-                let (site, more) = site::parse(&path, &text, targets);
+                let (site, more) = site::parse(&path, &text, targets, self.base_url.as_ref());
                 problems.extend(more);
                 site
             })

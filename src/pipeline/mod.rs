@@ -126,6 +126,11 @@ impl Pipeline {
         self.config.podcast_guids = guids;
     }
 
+    /// Builds for `base_url` instead of site.toml's (a local preview).
+    pub fn set_base_url(&mut self, base_url: url::Url) {
+        self.config.base_url = Some(base_url);
+    }
+
     pub fn content(&self) -> &Path {
         &self.content
     }

@@ -17,6 +17,7 @@ mod in_place;
 mod interop;
 mod listings;
 mod media;
+mod operations;
 mod output;
 mod pages;
 mod podcasts;

@@ -1,0 +1,90 @@
+//! Running episodic for real: the public health check for load balancers
+//! and uptime monitors, and a preview built for another address
+//! (`--base-url`) whose every link points at it.
+
+use crate::server::Server;
+use crate::support::{Fixture, NOW, episode, series_toml};
+
+fn site() -> Fixture {
+    let f = Fixture::new();
+    f.write("s/series.toml", &series_toml("Serial", "image = \"cover.png\"\n"));
+    f.write_bytes("s/cover.png", &crate::support::png(64, 64));
+    f.write("s/01.md", &episode("One", "2026-11-02T10:00:00", "", "See [two](02.md).\n"));
+    f.write("s/02.md", &episode("Two", "2026-11-09T10:00:00", "", "Two.\n"));
+    f
+}
+
+#[test]
+fn the_health_check_says_ok_to_anyone_and_nothing_else() {
+    let f = site();
+    let server = Server::start(&f, NOW, &[]);
+    let proxied = [("x-forwarded-for", "203.0.113.7")];
+    for headers in [&[][..], &proxied[..]] {
+        let reply = server.get("/_episodic/health", headers);
+        assert_eq!(reply.status, 200);
+        assert_eq!(reply.body, b"ok\n");
+        assert_eq!(reply.header("cache-control"), "no-store");
+        assert_eq!(reply.header("content-type"), "text/plain; charset=utf-8");
+        let head = server.head("/_episodic/health", headers);
+        assert_eq!((head.status, head.body.len(), head.header("content-length")), (200, 0, "3"));
+    }
+    // The author's page stays closed to a proxied request without the token.
+    assert_eq!(server.get("/_episodic/status", &proxied).status, 404);
+}
+
+#[test]
+fn a_preview_for_another_address_points_every_link_at_it() {
+    let f = site();
+    let preview = "http://127.0.0.1:4000/preview/";
+    // Without the slash: added, like site.toml's.
+    let run = crate::support::run(&[
+        "build",
+        "--content",
+        f.content().to_str().unwrap(),
+        "--out",
+        f.out().to_str().unwrap(),
+        "--now",
+        NOW,
+        "--base-url",
+        "http://127.0.0.1:4000/preview",
+    ]);
+    assert!(run.success, "{}", run.stderr);
+    let feed = f.feed("s/rss.xml");
+    assert_eq!(feed.entries[0].id, format!("{preview}s/2/"));
+    assert_eq!(feed.links[0].href, format!("{preview}s/"));
+    let rss = f.out_text("s/rss.xml");
+    assert!(rss.contains(&format!("<atom:link href=\"{preview}s/rss.xml\" rel=\"self\"")), "{rss}");
+    assert!(!rss.contains("https://example.com"), "{rss}");
+    let page = scraper::Html::parse_document(&f.out_text("s/1/index.html"));
+    let select = |css: &str| scraper::Selector::parse(css).unwrap();
+    let link = page.select(&select(".content a")).next().unwrap();
+    assert_eq!(link.attr("href"), Some(format!("{preview}s/2/").as_str()));
+    let alternate = page.select(&select("link[rel=alternate][type='application/rss+xml']")).next().unwrap();
+    assert_eq!(alternate.attr("href"), Some(format!("{preview}s/rss.xml").as_str()));
+    let sitemap = f.out_text("sitemap.xml");
+    assert!(sitemap.contains(&format!("<loc>{preview}s/1/</loc>")), "{sitemap}");
+
+    // A bad address is refused before anything is built.
+    let run =
+        crate::support::run(&["check", "--content", f.content().to_str().unwrap(), "--base-url", "/blog/"]);
+    assert_eq!(run.code, Some(2), "{}", run.stderr);
+    assert!(run.stderr.contains("must be a full http(s) address such as https://example.com/, not `/blog/`"));
+}
+
+#[test]
+fn serve_previews_at_the_address_given() {
+    let f = site();
+    let server = Server::start_with_args(&f, NOW, &[], &["--base-url", "http://localhost:4000/preview/"]);
+    // Served under the preview's path, feeds and pages pointing at it.
+    let feed = server.get("/preview/s/feed.json", &[]);
+    assert_eq!(feed.status, 200);
+    let json: serde_json::Value = serde_json::from_slice(&feed.body).unwrap();
+    assert_eq!(json["feed_url"], "http://localhost:4000/preview/s/feed.json");
+    assert_eq!(json["items"][0]["url"], "http://localhost:4000/preview/s/2/");
+    assert_eq!(server.get("/s/feed.json", &[]).status, 404);
+    let page = String::from_utf8(server.get("/preview/s/", &[]).body).unwrap();
+    assert!(
+        page.contains("value=\"http:&#x2f;&#x2f;localhost:4000&#x2f;preview&#x2f;s&#x2f;rss.xml\""),
+        "{page}"
+    );
+}
