@@ -215,6 +215,7 @@ fn serve(
         admin_token: std::env::var(http::admin::TOKEN_VARIABLE).ok().filter(|t| !t.is_empty()),
         clock,
         report_damage: Box::new(wiring.damage_report()),
+        stopping: std::sync::atomic::AtomicBool::new(false),
     });
     let (pipeline, out_dir) = (source.pipeline(Some(out)), out.to_path_buf());
     let start = move || start_live(pipeline, &out_dir, clock, wiring, watching);
@@ -229,7 +230,9 @@ fn serve(
         live = Some(start()?);
     }
     let workers = std::thread::available_parallelism().map_or(1, usize::from);
-    let listeners = http::bind(listen, workers).with_context(|| format!("listening on {listen}"))?;
+    // From systemd or an episodic handing over (LISTEN_FDS), else bound.
+    let listeners =
+        http::handoff::listeners(listen, workers).with_context(|| format!("listening on {listen}"))?;
     let address = listeners
         .first()
         .context("no listening socket")?
@@ -249,9 +252,11 @@ fn serve(
         // for scripts and tests to read.
         let mut stdout = std::io::stdout().lock();
         writeln!(stdout, "http://{address}{base_path}")?;
-        stdout.flush()
+        stdout.flush()?;
+        http::handoff::notify_ready();
+        Ok(())
     };
-    let served = http::run(listeners, shared, limits, ready).context("serving");
+    let served = http::run(listeners, workers, shared, limits, ready).context("serving");
     if let Some(live) = live {
         live.stop();
     }

@@ -145,6 +145,8 @@ impl Resource {
 /// What `/_episodic/status` tells the author.
 #[derive(Debug, Default, Serialize)]
 pub struct Status {
+    /// The process serving (it changes with each restart and upgrade).
+    pub pid: u32,
     /// The `now` of the build being served.
     pub built_at: String,
     /// How many times served bytes changed since the server started (the

@@ -113,7 +113,18 @@ pub struct Periods {
 
 type Served = Connection<'static, TokioIo<Metered>, Handler, TokioExecutor>;
 
+/// How often a connection accepted just before a stop is looked at until
+/// its first request arrives.
+const FIRST_REQUEST_CHECK: Duration = Duration::from_millis(20);
+
 /// Serves `connection` to its end, closing it as the module doc says.
+///
+/// When the server stops, a connection that has had requests is closed
+/// gracefully (hyper closes an idle one between requests and finishes one in
+/// flight; HTTP/2 gets GOAWAY). One that has not had its first request yet
+/// (accepted just before the stop) waits for it: closing it now would drop
+/// a request its client already sent, which clients do not send again on a
+/// new connection. Its response says `Connection: close` (see `Shared`).
 pub async fn drive(
     connection: Served,
     activity: Arc<Activity>,
@@ -125,7 +136,8 @@ pub async fn drive(
     let mut seen = activity.progress();
     let mut deadline = Instant::now() + periods.first_request;
     let mut closing = false;
-    let mut stopping = false;
+    // When stopping: until when in-flight work may go on.
+    let mut stop_by: Option<Instant> = None;
     loop {
         tokio::select! {
             result = connection.as_mut() => {
@@ -136,9 +148,19 @@ pub async fn drive(
             }
             () = tokio::time::sleep_until(deadline) => {
                 let now = activity.progress();
-                if stopping {
-                    debug!(%peer, "closed: the server is stopping");
-                    return;
+                if let Some(stop_by) = stop_by {
+                    if Instant::now() >= stop_by || closing {
+                        debug!(%peer, "closed: the server is stopping");
+                        return;
+                    }
+                    if now.0 > 0 {
+                        connection.as_mut().graceful_shutdown();
+                        closing = true;
+                        deadline = stop_by;
+                    } else {
+                        deadline = (Instant::now() + FIRST_REQUEST_CHECK).min(stop_by);
+                    }
+                    continue;
                 }
                 if now.0 == 0 {
                     debug!(%peer, "closed: no complete request in time");
@@ -155,13 +177,18 @@ pub async fn drive(
                 seen = now;
                 deadline = Instant::now() + if closing { periods.grace } else { periods.idle };
             }
-            _ = stop.wait_for(|stop| *stop), if !stopping => {
-                if !closing {
-                    connection.as_mut().graceful_shutdown();
+            _ = stop.wait_for(|stop| *stop), if stop_by.is_none() => {
+                let by = Instant::now() + periods.grace;
+                stop_by = Some(by);
+                if activity.progress().0 > 0 || closing {
+                    if !closing {
+                        connection.as_mut().graceful_shutdown();
+                    }
+                    closing = true;
+                    deadline = by;
+                } else {
+                    deadline = Instant::now() + FIRST_REQUEST_CHECK;
                 }
-                closing = true;
-                stopping = true;
-                deadline = Instant::now() + periods.grace;
             }
         }
     }

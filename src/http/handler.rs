@@ -14,15 +14,16 @@ use crate::snapshot::{Resource, Snapshot, Source};
 use arc_swap::ArcSwap;
 use hyper::body::Incoming;
 use hyper::header::{
-    ACCEPT_RANGES, ALLOW, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, ETAG,
-    HeaderValue, LAST_MODIFIED, LINK, LOCATION, RETRY_AFTER, USER_AGENT, VARY,
+    ACCEPT_RANGES, ALLOW, CACHE_CONTROL, CONNECTION, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_RANGE,
+    CONTENT_TYPE, ETAG, HeaderValue, LAST_MODIFIED, LINK, LOCATION, RETRY_AFTER, USER_AGENT, VARY,
 };
-use hyper::{Method, Request, Response, StatusCode};
+use hyper::{Method, Request, Response, StatusCode, Version};
 use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll};
 use std::time::Instant;
 use tracing::{Level, info, warn};
@@ -34,6 +35,9 @@ pub struct Shared {
     pub clock: Clock,
     /// Told the output path of a file in feeds/ that could not be served.
     pub report_damage: Box<dyn Fn(&str) + Send + Sync>,
+    /// Set when the server starts to stop: HTTP/1 responses then say
+    /// `Connection: close`, so no connection is closed under a request.
+    pub stopping: AtomicBool,
 }
 
 /// The hyper service for one connection.
@@ -85,8 +89,12 @@ impl hyper::service::Service<Request<Incoming>> for Handler {
         self.activity.request();
         let logging = tracing::enabled!(target: "episodic::access", Level::INFO);
         let started = logging.then(Instant::now);
+        let closing = self.shared.stopping.load(Ordering::Relaxed) && request.version() <= Version::HTTP_11;
         match self.respond(&request) {
-            Respond::Now(response) => {
+            Respond::Now(mut response) => {
+                if closing {
+                    response.headers_mut().insert(CONNECTION, HeaderValue::from_static("close"));
+                }
                 if let Some(started) = started {
                     let user_agent = user_agent(&request);
                     log_access(request.method(), request.uri().path(), user_agent, &response, started);
@@ -100,7 +108,10 @@ impl hyper::service::Service<Request<Incoming>> for Handler {
                     (request.method().clone(), path, user_agent(&request).to_owned(), started)
                 });
                 Reply::Reading(Box::pin(async move {
-                    let response = reading.await;
+                    let mut response = reading.await;
+                    if closing {
+                        response.headers_mut().insert(CONNECTION, HeaderValue::from_static("close"));
+                    }
                     if let Some((method, path, user_agent, started)) = access {
                         log_access(&method, &path, &user_agent, &response, started);
                     }

@@ -12,6 +12,7 @@ pub mod connection;
 pub mod encoding;
 pub mod file;
 pub mod handler;
+pub mod handoff;
 pub mod path;
 pub mod range;
 pub mod server;

@@ -17,6 +17,7 @@
 
 use super::connection::{self, Activity, Metered, Periods};
 use super::handler::{Handler, Shared};
+use super::handoff;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use socket2::{Domain, Protocol, Socket, Type};
@@ -73,11 +74,13 @@ pub fn bind(addr: SocketAddr, count: usize) -> io::Result<Vec<std::net::TcpListe
     Ok(listeners)
 }
 
-/// Serves on every listener, one thread each, until SIGINT/SIGTERM; then
-/// lets in-flight responses finish (up to `limits.shutdown_grace`).
+/// Serves on `listeners` with `workers` threads until SIGINT/SIGTERM (or
+/// SIGUSR2 once a new binary serves on the same sockets, see `handoff`);
+/// then lets in-flight responses finish (up to `limits.shutdown_grace`).
 /// `ready` runs once the signals are handled and the workers started.
 pub fn run(
     listeners: Vec<std::net::TcpListener>,
+    workers: usize,
     shared: Arc<Shared>,
     limits: Limits,
     ready: impl FnOnce() -> io::Result<()>,
@@ -87,29 +90,63 @@ pub fn run(
         let _context = signals.enter();
         StopSignals::register()?
     };
+    // Kept to hand to a new binary: the workers' copies close as they stop.
+    let kept: Vec<std::net::TcpListener> =
+        listeners.iter().map(std::net::TcpListener::try_clone).collect::<io::Result<_>>()?;
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let open = Arc::new(Semaphore::new(limits.max_connections));
-    let workers: Vec<_> = listeners
+    let workers: Vec<_> = per_worker(listeners, workers)?
         .into_iter()
         .enumerate()
-        .map(|(index, listener)| {
-            let (shared, limits, open, mut stopped) =
+        .map(|(index, listeners)| {
+            let (shared, limits, open, stopped) =
                 (shared.clone(), limits.clone(), open.clone(), stopped.clone());
             std::thread::Builder::new().name(format!("http-{index}")).spawn(move || -> io::Result<()> {
                 let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
                 runtime.block_on(async move {
-                    let listener = TcpListener::from_std(listener)?;
-                    let shutdown = async move {
-                        let _ = stopped.wait_for(|stop| *stop).await;
-                    };
-                    serve(listener, shared, limits, open, shutdown).await;
+                    let mut serving = tokio::task::JoinSet::new();
+                    for listener in listeners {
+                        let listener = TcpListener::from_std(listener)?;
+                        let mut stopped = stopped.clone();
+                        let shutdown = async move {
+                            let _ = stopped.wait_for(|stop| *stop).await;
+                        };
+                        serving.spawn(serve(
+                            listener,
+                            shared.clone(),
+                            limits.clone(),
+                            open.clone(),
+                            shutdown,
+                        ));
+                    }
+                    while serving.join_next().await.is_some() {}
                     Ok(())
                 })
             })
         })
         .collect::<io::Result<_>>()?;
     ready()?;
-    signals.block_on(stop_signals.recv());
+    signals.block_on(async {
+        loop {
+            match stop_signals.recv().await {
+                Stop::Now => break,
+                Stop::OnceHandedOver => {
+                    let kept =
+                        kept.iter().map(std::net::TcpListener::try_clone).collect::<io::Result<Vec<_>>>();
+                    match tokio::task::spawn_blocking(move || handoff::hand_over(&kept?)).await {
+                        Ok(Ok(pid)) => {
+                            info!(pid, "the new process serves; this one stops");
+                            break;
+                        }
+                        Ok(Err(error)) => warn!(%error, "upgrade failed; serving on"),
+                        Err(error) => warn!(%error, "upgrade failed; serving on"),
+                    }
+                }
+            }
+        }
+    });
+    handoff::notify_stopping();
+    shared.stopping.store(true, std::sync::atomic::Ordering::Relaxed);
     let _ = stop.send(true);
     for worker in workers {
         worker.join().map_err(|_| io::Error::other("an HTTP worker thread panicked"))??;
@@ -200,37 +237,56 @@ async fn handle_accept_error(error: io::Error) {
     tokio::time::sleep(Duration::from_millis(100)).await;
 }
 
-/// SIGINT and SIGTERM, listened for from before the server says it is
-/// ready, so a supervisor's early SIGTERM is a clean stop, not a kill.
+/// What a signal asks of the server.
+enum Stop {
+    /// SIGINT, SIGTERM: finish what is in flight and exit.
+    Now,
+    /// SIGUSR2: start the binary again on the same sockets, then stop.
+    OnceHandedOver,
+}
+
+/// SIGINT, SIGTERM and SIGUSR2, listened for from before the server says it
+/// is ready, so a supervisor's early SIGTERM is a clean stop, not a kill.
 struct StopSignals {
-    #[cfg(unix)]
     interrupt: tokio::signal::unix::Signal,
-    #[cfg(unix)]
     terminate: tokio::signal::unix::Signal,
+    upgrade: tokio::signal::unix::Signal,
 }
 
 impl StopSignals {
     /// Must run inside a runtime context.
     fn register() -> io::Result<Self> {
-        #[cfg(unix)]
-        {
-            use tokio::signal::unix::{SignalKind, signal};
-            Ok(StopSignals {
-                interrupt: signal(SignalKind::interrupt())?,
-                terminate: signal(SignalKind::terminate())?,
-            })
-        }
-        #[cfg(not(unix))]
-        Ok(StopSignals {})
+        use tokio::signal::unix::{SignalKind, signal};
+        Ok(StopSignals {
+            interrupt: signal(SignalKind::interrupt())?,
+            terminate: signal(SignalKind::terminate())?,
+            upgrade: signal(SignalKind::user_defined2())?,
+        })
     }
 
-    async fn recv(&mut self) {
-        #[cfg(unix)]
+    async fn recv(&mut self) -> Stop {
         tokio::select! {
             _ = self.interrupt.recv() => info!("received SIGINT"),
             _ = self.terminate.recv() => info!("received SIGTERM"),
+            _ = self.upgrade.recv() => {
+                info!("received SIGUSR2: starting the binary again on the same sockets");
+                return Stop::OnceHandedOver;
+            }
         }
-        #[cfg(not(unix))]
-        let _ = tokio::signal::ctrl_c().await;
+        Stop::Now
     }
+}
+
+/// The sockets each worker accepts on: its own when there is one per
+/// worker (bound here with `SO_REUSEPORT`, or handed over from such a
+/// process), else a copy of every socket (systemd's one or two).
+fn per_worker(
+    listeners: Vec<std::net::TcpListener>,
+    workers: usize,
+) -> io::Result<Vec<Vec<std::net::TcpListener>>> {
+    let workers = workers.max(1);
+    if listeners.len() == workers {
+        return Ok(listeners.into_iter().map(|listener| vec![listener]).collect());
+    }
+    (0..workers).map(|_| listeners.iter().map(std::net::TcpListener::try_clone).collect()).collect()
 }

@@ -29,6 +29,7 @@ pub fn resume(out: &Path, now: jiff::Timestamp) -> Option<Snapshot> {
         })
         .collect();
     let status = Status {
+        pid: std::process::id(),
         warnings: vec![format!(
             "serving what the last run left in {} until the first build is done",
             out.display()

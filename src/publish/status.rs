@@ -19,6 +19,7 @@ pub fn status(build: &Build, now: Timestamp) -> Status {
         .collect();
     let next_scheduled = catalog.and_then(|c| c.next_scheduled(now)).map(|t| t.to_string());
     Status {
+        pid: std::process::id(),
         built_at: whole_second(now).to_string(),
         publishes: 0,
         episodes,

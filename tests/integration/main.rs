@@ -22,6 +22,7 @@ mod output;
 mod pages;
 mod podcasts;
 
+mod restarts;
 mod running;
 mod sample;
 mod schedule;
