@@ -80,9 +80,9 @@ fn the_sample_series_page_renders_in_chromium_with_its_episodes_and_feeds() {
     assert_eq!(
         attrs("link[rel=alternate]", "href"),
         [
-            "https://example.com/night-shift/rss.xml",
-            "https://example.com/night-shift/atom.xml",
-            "https://example.com/night-shift/feed.json"
+            "http://127.0.0.1:8080/night-shift/rss.xml",
+            "http://127.0.0.1:8080/night-shift/atom.xml",
+            "http://127.0.0.1:8080/night-shift/feed.json"
         ]
     );
     assert_eq!(attrs("input[readonly]", "value").len(), 3);

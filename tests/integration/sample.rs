@@ -14,17 +14,42 @@ fn repo(path: &str) -> String {
 
 #[test]
 fn committed_feeds_are_the_build_of_the_sample_content() {
+    assert_builds_the_committed_feeds(Some(SAMPLE_NOW));
+}
+
+/// README's first command builds the sample as of now into feeds/: today,
+/// and on any day until its scheduled episode (2099-12-07 10:00 Seoul), that
+/// is byte for byte what is committed, so it leaves the working tree clean,
+/// and there is always an episode waiting to go live.
+#[test]
+fn the_first_command_leaves_the_committed_feeds_as_they_are_on_any_date() {
+    for now in [None, Some("2031-06-01T00:00:00Z"), Some("2099-12-07T00:59:59Z")] {
+        let out = assert_builds_the_committed_feeds(now);
+        assert!(!out.path().join("feeds/night-shift/12/index.html").exists(), "{now:?}: episode 12 waits");
+    }
     let out = tempfile::tempdir().unwrap();
-    let out_dir = out.path().join("feeds");
-    let run = run(&[
+    let late = run(&[
         "build",
         "--content",
         &repo("content"),
         "--out",
-        out_dir.to_str().unwrap(),
+        out.path().to_str().unwrap(),
         "--now",
-        SAMPLE_NOW,
+        "2099-12-07T01:00:00Z",
     ]);
+    assert!(late.success, "{}", late.stderr);
+    assert!(out.path().join("night-shift/12/index.html").exists(), "episode 12 goes live on time");
+}
+
+/// Builds the sample (as of `now`, or the real clock) into a temp folder
+/// and checks it is exactly the committed feeds/.
+fn assert_builds_the_committed_feeds(now: Option<&str>) -> tempfile::TempDir {
+    let out = tempfile::tempdir().unwrap();
+    let out_dir = out.path().join("feeds");
+    let content = repo("content");
+    let mut args = vec!["build", "--content", &content, "--out", out_dir.to_str().unwrap()];
+    args.extend(now.iter().flat_map(|now| ["--now", now]));
+    let run = run(&args);
     assert!(run.success, "{}", run.stderr);
     let committed = Path::new(env!("CARGO_MANIFEST_DIR")).join("feeds");
     let mut built = Vec::new();
@@ -40,6 +65,7 @@ fn committed_feeds_are_the_build_of_the_sample_content() {
         built.push(relative);
     }
     assert_eq!(walk(&committed).len(), built.len(), "feeds/ holds files a fresh build does not make");
+    out
 }
 
 #[test]
@@ -53,7 +79,7 @@ fn the_sample_content_is_clean_and_publishes_what_it_should() {
     // site.toml's feed_limit is 5: the rest of the 11 are archived.
     assert_eq!(titles.len(), 5, "{titles:?}");
     assert_eq!(titles[1], "10화. 어디서부터 잘못된걸까");
-    assert_eq!(feed.entries[1].id, "https://example.com/night-shift/10/");
+    assert_eq!(feed.entries[1].id, "http://127.0.0.1:8080/night-shift/10/");
     assert_eq!(feed.entries[1].published.unwrap().to_rfc3339(), "2026-11-09T01:00:00+00:00");
     let is_feed =
         |p: &Path| p.file_name().is_some_and(|n| n == "rss.xml" || n == "atom.xml" || n == "feed.json");
@@ -94,7 +120,7 @@ fn the_sample_podcast_carries_its_recordings() {
     let text = std::fs::read_to_string(feeds.join("lighthouse-log/rss.xml")).unwrap();
     for (entry, (title, file, seconds, kind)) in feed.entries.iter().zip(expected) {
         let content_item = entry.media.iter().flat_map(|m| &m.content).next().expect(title);
-        let url = format!("https://example.com/lighthouse-log/audio/{file}");
+        let url = format!("http://127.0.0.1:8080/lighthouse-log/audio/{file}");
         assert_eq!(content_item.url.as_ref().map(|u| u.as_str()), Some(url.as_str()), "{title}");
         let size = std::fs::metadata(content.join("audio").join(file)).unwrap().len();
         assert_eq!(content_item.size, Some(size), "{title}: the enclosure's length is the file's size");
@@ -113,5 +139,5 @@ fn the_sample_podcast_carries_its_recordings() {
     assert!(text.contains(
         "<itunes:category text=\"Fiction\"><itunes:category text=\"Drama\"></itunes:category></itunes:category>"
     ));
-    assert!(text.contains("<podcast:guid>e39273b8-a19f-5d1e-81d7-fce1e0f97efa</podcast:guid>"));
+    assert!(text.contains("<podcast:guid>cdc0cf28-8957-5fc1-9af5-f80ebd8e3338</podcast:guid>"));
 }
