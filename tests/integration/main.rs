@@ -11,6 +11,7 @@ mod browser;
 mod caching;
 mod cold;
 mod connections;
+mod deploy;
 
 mod feeds;
 mod in_place;
