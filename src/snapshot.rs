@@ -196,6 +196,8 @@ pub struct Snapshot {
     pub base_path: String,
     pub max_age: u32,
     pub status_json: Bytes,
+    /// Proxies whose forwarding headers name the client (site.toml).
+    pub trusted_proxies: Arc<[ipnet::IpNet]>,
 }
 
 impl Snapshot {
@@ -222,7 +224,7 @@ impl Snapshot {
         let base_path =
             percent_encoding::percent_decode_str(base_url.path()).decode_utf8_lossy().into_owned();
         let status_json = Bytes::from(serde_json::to_vec_pretty(status).expect("plain structs serialize"));
-        Snapshot { resources, folders, base_path, max_age, status_json }
+        Snapshot { resources, folders, base_path, max_age, status_json, trusted_proxies: Arc::from([]) }
     }
 
     /// An empty site, e.g. before the first build.
@@ -233,6 +235,7 @@ impl Snapshot {
             base_path: "/".to_owned(),
             max_age: crate::model::site::DEFAULT_CACHE_MAX_AGE,
             status_json: Bytes::from_static(b"{}"),
+            trusted_proxies: Arc::from([]),
         }
     }
 

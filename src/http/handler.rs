@@ -20,7 +20,7 @@ use hyper::header::{
 use hyper::{Method, Request, Response, StatusCode, Version};
 use std::convert::Infallible;
 use std::future::Future;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -96,8 +96,13 @@ impl hyper::service::Service<Request<Incoming>> for Handler {
                     response.headers_mut().insert(CONNECTION, HeaderValue::from_static("close"));
                 }
                 if let Some(started) = started {
-                    let user_agent = user_agent(&request);
-                    log_access(request.method(), request.uri().path(), user_agent, &response, started);
+                    let access = Access {
+                        client: self.client(&request),
+                        method: request.method(),
+                        path: request.uri().path(),
+                        user_agent: user_agent(&request),
+                    };
+                    log_access(&access, &response, started);
                 }
                 Reply::Ready(Some(response))
             }
@@ -105,15 +110,17 @@ impl hyper::service::Service<Request<Incoming>> for Handler {
                 // What the log needs outlives the request only here.
                 let access = started.map(|started| {
                     let path = request.uri().path().to_owned();
-                    (request.method().clone(), path, user_agent(&request).to_owned(), started)
+                    let client = self.client(&request);
+                    (client, request.method().clone(), path, user_agent(&request).to_owned(), started)
                 });
                 Reply::Reading(Box::pin(async move {
                     let mut response = reading.await;
                     if closing {
                         response.headers_mut().insert(CONNECTION, HeaderValue::from_static("close"));
                     }
-                    if let Some((method, path, user_agent, started)) = access {
-                        log_access(&method, &path, &user_agent, &response, started);
+                    if let Some((client, method, path, user_agent, started)) = access {
+                        let access = Access { client, method: &method, path: &path, user_agent: &user_agent };
+                        log_access(&access, &response, started);
                     }
                     response
                 }))
@@ -126,15 +133,33 @@ fn user_agent(request: &Request<Incoming>) -> &str {
     request.headers().get(USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("-")
 }
 
+/// Who asked for what, for the access log.
+struct Access<'a> {
+    client: IpAddr,
+    method: &'a Method,
+    path: &'a str,
+    user_agent: &'a str,
+}
+
+impl Handler {
+    /// The client: the peer, or whom a trusted proxy forwarded for.
+    fn client(&self, request: &Request<Incoming>) -> IpAddr {
+        let trusted = self.shared.snapshot.load().trusted_proxies.clone();
+        super::client::address(self.peer.ip(), request.headers(), &trusted)
+    }
+}
+
 /// One line of the access log.
-fn log_access(method: &Method, path: &str, user_agent: &str, response: &Response<Body>, started: Instant) {
+fn log_access(access: &Access<'_>, response: &Response<Body>, started: Instant) {
+    let Access { client, method, path, user_agent } = access;
     info!(
         target: "episodic::access",
+        client = %client,
         method = %method,
         path = %path,
         status = response.status().as_u16(),
         // What goes on the wire: HEAD sends headers only.
-        bytes = if method == Method::HEAD {
+        bytes = if *method == Method::HEAD {
             "0"
         } else {
             response.headers().get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()).unwrap_or("0")

@@ -7,6 +7,7 @@
 pub mod admin;
 pub mod body;
 pub mod cache_control;
+pub mod client;
 pub mod conditional;
 pub mod connection;
 pub mod encoding;

@@ -29,6 +29,8 @@ pub struct Site {
     /// The site's square icon (Atom `icon`, JSON Feed `favicon`, pages'
     /// `rel=icon`, `/favicon.ico`).
     pub icon: Option<Icon>,
+    /// Reverse proxies whose `Forwarded`/`X-Forwarded-For` name the client.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 /// A square picture in the content folder that stands for the site in
@@ -55,6 +57,7 @@ const KEYS: &[&str] = &[
     "websub_hub",
     "pings",
     "icon",
+    "trusted_proxies",
 ];
 
 /// Five minutes: aggregators poll about that often anyway.
@@ -120,6 +123,21 @@ pub fn parse(
         }
         usable
     });
+    let trusted_proxies = reader
+        .text_list("trusted_proxies")
+        .iter()
+        .filter_map(|text| {
+            let net = text.trim().parse::<ipnet::IpNet>().ok();
+            let net = net.or_else(|| text.trim().parse::<std::net::IpAddr>().ok().map(ipnet::IpNet::from));
+            if net.is_none() {
+                reader.error(
+                    "trusted_proxies",
+                    format!("`trusted_proxies`: `{text}` is not an address or a range like 127.0.0.1/32 or 10.0.0.0/8"),
+                );
+            }
+            net
+        })
+        .collect();
     let base_url = base_url_instead.cloned().or(base_url).unwrap_or_else(|| fallback().base_url);
     let icon = read_icon(&mut reader, &base_url, targets);
     let site = Site {
@@ -134,6 +152,7 @@ pub fn parse(
         websub_hub,
         pings,
         icon,
+        trusted_proxies,
     };
     (site, reader.problems)
 }
@@ -158,6 +177,7 @@ pub fn fallback() -> Site {
         cache_max_age: DEFAULT_CACHE_MAX_AGE,
         websub_hub: None,
         pings: Vec::new(),
+        trusted_proxies: Vec::new(),
         icon: None,
     }
 }

@@ -45,6 +45,7 @@ pub struct Publisher {
     out: PathBuf,
     /// Base URL, max-age and podcast GUIDs, as in the manifest.
     note: Note,
+    trusted_proxies: Arc<[ipnet::IpNet]>,
     hub: Option<Url>,
     served: BTreeMap<String, Served>,
     /// Served from what an earlier run left in feeds/ (see `start`).
@@ -124,6 +125,7 @@ impl Publisher {
         let mut publisher = Publisher {
             out: out.to_path_buf(),
             note,
+            trusted_proxies: trusted_proxies(build.catalog.as_ref()),
             hub,
             served,
             carried,
@@ -166,6 +168,7 @@ impl Publisher {
     pub fn update(&mut self, build: &Build, wall: SystemTime) -> Result<Changed, PublishError> {
         let catalog = build.catalog.as_ref().ok_or(PublishError::Config)?;
         self.note = Note::of(catalog, Some(&self.note));
+        self.trusted_proxies = trusted_proxies(Some(catalog));
         self.hub.clone_from(&catalog.site.websub_hub);
         let site = (&self.note.base_url, self.hub.as_ref());
         // Most outputs are as served (one edit among 10,000 episodes): find
@@ -358,8 +361,14 @@ impl Publisher {
     /// What to serve now.
     pub fn snapshot(&self, status: &Status) -> Snapshot {
         let resources = self.served.iter().map(|(path, s)| (path, &s.resource));
-        Snapshot::new(resources, &self.note.base_url, self.note.max_age, status)
+        let mut snapshot = Snapshot::new(resources, &self.note.base_url, self.note.max_age, status);
+        snapshot.trusted_proxies = self.trusted_proxies.clone();
+        snapshot
     }
+}
+
+fn trusted_proxies(catalog: Option<&crate::model::Catalog>) -> Arc<[ipnet::IpNet]> {
+    catalog.map_or_else(|| Arc::from([]), |c| Arc::from(c.site.trusted_proxies.as_slice()))
 }
 
 /// The URL `path` is served at.

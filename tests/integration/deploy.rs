@@ -5,7 +5,7 @@
 //! requests that come through it. `.ci/run` installs systemd and nginx.
 
 use crate::server::{Reply, Server, request};
-use crate::support::{Fixture, NOW, episode, series_toml};
+use crate::support::{Fixture, NOW, SITE_TOML, episode, series_toml};
 use hyper::Method;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -136,11 +136,15 @@ type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], u16);
 fn nginx_in_front_passes_every_answer_through() {
     let Some(nginx) = tool("nginx", "nginx") else { return };
     let f = Fixture::new();
+    // nginx, on this machine, may say who its client was.
+    let trusting = SITE_TOML.replace("[author]", "trusted_proxies = [\"127.0.0.1/32\"]\n[author]");
+    f.write("site.toml", &trusting);
     f.write("s/series.toml", &series_toml("Serial", "image = \"cover.png\"\n"));
     f.write_bytes("s/cover.png", &crate::support::png(300, 300));
     f.write("s/01.md", &episode("One", "2026-11-02T10:00:00", "", "One.\n"));
     f.write("s/02.md", &episode("Two", "2026-11-09T10:00:00", "", "Two.\n"));
-    let server = Server::start(&f, NOW, &[]);
+    let log = f.content().with_file_name("access.log");
+    let server = Server::start_logging(&f, NOW, &log);
     let proxy = Nginx::start(&nginx, server.addr);
 
     let etag = server.get("/s/rss.xml", &[]).header("etag").to_owned();
@@ -165,4 +169,17 @@ fn nginx_in_front_passes_every_answer_through() {
     // not for the internet.
     assert_eq!(server.get("/_episodic/status", &[]).status, 200);
     assert_eq!(proxy.get("/_episodic/status", &[]).status, 404);
+
+    // The access log names the reader, not the proxy: nginx appends the
+    // address it saw (here 127.0.0.1, trusted) to what the client sent.
+    proxy.get("/s/1/", &[("x-forwarded-for", "203.0.113.9")]);
+    server.get("/s/atom.xml", &[]);
+    let line_of = |path: &str| {
+        crate::running::wait_for("the access log line", || {
+            let text = std::fs::read_to_string(&log).ok()?;
+            text.lines().find(|line| line.contains(&format!("path={path} "))).map(str::to_owned)
+        })
+    };
+    assert!(line_of("/s/1/").contains(" client=203.0.113.9 "), "{}", line_of("/s/1/"));
+    assert!(line_of("/s/atom.xml").contains(" client=127.0.0.1 "), "{}", line_of("/s/atom.xml"));
 }

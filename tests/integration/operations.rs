@@ -88,3 +88,18 @@ fn serve_previews_at_the_address_given() {
         "{page}"
     );
 }
+
+#[test]
+fn a_trusted_proxy_that_is_no_address_is_an_error_at_its_line() {
+    let f = site();
+    let settings = crate::support::SITE_TOML
+        .replace("[author]", "trusted_proxies = [\"10.0.0.0/8\", \"nginx\"]\n[author]");
+    f.write("site.toml", &settings);
+    let run = f.check();
+    assert_eq!(run.code, Some(1), "{}", run.stderr);
+    let expected = format!(
+        "{}:6: error: `trusted_proxies`: `nginx` is not an address or a range like 127.0.0.1/32 or 10.0.0.0/8",
+        f.content().join("site.toml").display()
+    );
+    assert!(run.stderr.contains(&expected), "{}", run.stderr);
+}
