@@ -13,6 +13,7 @@
 mod repair;
 mod watching;
 mod wiring;
+mod writing;
 
 pub use wiring::Wiring;
 
@@ -68,8 +69,9 @@ pub struct Live {
     problems: ProblemLog,
     warnings: Vec<String>,
     publishes: u64,
-    /// The last attempt to write feeds/ failed: wait for the next change.
-    write_failed: bool,
+    /// The last attempt to write feeds/ failed (why): it is tried again
+    /// at the instant given, or at the next change.
+    write_failed: Option<(Instant, String)>,
     /// Pings the WebSub hub, once one is configured.
     announcer: Announcer,
     last_ping: Option<HubOutcome>,
@@ -129,7 +131,7 @@ impl Live {
             problems: ProblemLog::known(&first.diagnostics),
             warnings: Vec::new(),
             publishes: 1,
-            write_failed: false,
+            write_failed: None,
             announcer: Announcer::new(move |outcome| {
                 let _ = pings.send(Signal::Pinged(outcome));
             }),
@@ -157,7 +159,7 @@ impl Live {
 
     fn run(mut self) {
         loop {
-            if self.publisher.pending() && !self.write_failed {
+            if self.publisher.pending() && self.write_failed.is_none() {
                 match self.signals.recv_timeout(SETTLE_BEFORE_FINISHING) {
                     Ok(signal) => {
                         if !self.on_signal(signal) {
@@ -180,7 +182,9 @@ impl Live {
                     }
                 }
                 Err(RecvTimeoutError::Timeout) => {
-                    if self.next_poll.is_some_and(|at| Instant::now() >= at) {
+                    if self.write_failed.as_ref().is_some_and(|(at, _)| Instant::now() >= *at) {
+                        self.finish();
+                    } else if self.next_poll.is_some_and(|at| Instant::now() >= at) {
                         self.rebuild(Changes::Everything, Why::Polling);
                     } else if self.next_due.is_some_and(|due| self.clock.now() >= due) {
                         self.rebuild(Changes::Paths(BTreeSet::new()), Why::Schedule);
@@ -275,7 +279,10 @@ impl Live {
         self.announce(&build, &published.feeds);
         if changed {
             self.publishes += 1;
-            self.write_failed = false;
+            // Written again as soon as the edits settle.
+            if let Some((at, _)) = &mut self.write_failed {
+                *at = Instant::now();
+            }
         }
         self.problems.update(&build.diagnostics);
         self.next_due = build.catalog.as_ref().and_then(|c| c.next_scheduled(now));
@@ -312,35 +319,6 @@ impl Live {
         }
     }
 
-    /// Best compression and feeds/, unless an edit interrupts.
-    fn finish(&mut self) {
-        let interrupt = self.interrupt.clone();
-        self.finish_with(&interrupt);
-    }
-
-    fn finish_with(&mut self, interrupt: &AtomicBool) {
-        let started = Instant::now();
-        if !self.publisher.improve(interrupt) {
-            return;
-        }
-        // Served before written: a reader who sees a file in feeds/ gets
-        // the same bytes from the server.
-        self.swap();
-        if interrupt.load(Ordering::Acquire) {
-            return;
-        }
-        match self.publisher.write() {
-            Ok(_) => {
-                let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
-                info!(micros, "compressed and wrote the feeds");
-            }
-            Err(e) => {
-                error!(%e, "writing the feeds folder failed; still serving from memory, will retry after the next change");
-                self.write_failed = true;
-            }
-        }
-    }
-
     fn swap(&self) {
         self.snapshot.store(Arc::new(self.publisher.snapshot(&self.status)));
     }
@@ -351,6 +329,7 @@ impl Live {
         status.websub.clone_from(&self.last_ping);
         status.watching = self.watcher.as_ref().map_or("off", |w| w.mode.name()).to_owned();
         status.warnings.clone_from(&self.warnings);
+        status.warnings.extend(self.write_failed.as_ref().map(|(_, why)| writing::warning(why)));
         let carried = self.publisher.carried();
         if carried > 0 {
             status.warnings.push(format!(
@@ -364,7 +343,8 @@ impl Live {
     /// next poll.
     fn next_wakeup(&self) -> Option<Instant> {
         let due = self.next_due.map(|due| Instant::now() + schedule::sleep_until(due, self.clock.now()));
-        [due, self.next_poll].into_iter().flatten().min()
+        let retry = self.write_failed.as_ref().map(|(at, _)| *at);
+        [due, self.next_poll, retry].into_iter().flatten().min()
     }
 }
 

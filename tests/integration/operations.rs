@@ -103,3 +103,36 @@ fn a_trusted_proxy_that_is_no_address_is_an_error_at_its_line() {
     );
     assert!(run.stderr.contains(&expected), "{}", run.stderr);
 }
+
+#[test]
+fn a_failed_write_is_served_from_memory_reported_and_written_once_it_can_be() {
+    let f = site();
+    let server = Server::start(&f, NOW, &[]);
+    // feeds/t is a file where the new series' folder must go: writing fails
+    // (as on a full disk) until it is removed.
+    std::fs::write(f.out().join("t"), b"in the way").unwrap();
+    f.write("t/series.toml", &series_toml("Second", ""));
+    f.write("t/01.md", &episode("First of t", "2026-11-02T10:00:00", "", "T.\n"));
+    let warning = |server: &Server| -> Option<String> {
+        let status = crate::running::status(server);
+        status["warnings"]
+            .as_array()?
+            .iter()
+            .filter_map(|w| w.as_str())
+            .find(|w| w.starts_with("writing the output folder failed"))
+            .map(str::to_owned)
+    };
+    let said = crate::running::wait_for("the failed write on the status page", || warning(&server));
+    assert!(said.ends_with("serving from memory and trying again every 5 s"), "{said}");
+    // Served all the same, from memory.
+    let feed = server.get("/t/rss.xml", &[]);
+    assert_eq!(feed.status, 200);
+    assert!(String::from_utf8_lossy(&feed.body).contains("<title>First of t</title>"));
+    assert!(!f.out().join("t/rss.xml").exists());
+    // The way is clear: written at the next try, and the warning goes.
+    std::fs::remove_file(f.out().join("t")).unwrap();
+    crate::running::wait_for("feeds/t written", || {
+        let written = std::fs::read(f.out().join("t/rss.xml")).ok()?;
+        (written == feed.body && warning(&server).is_none()).then_some(())
+    });
+}

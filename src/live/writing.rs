@@ -1,0 +1,60 @@
+//! Writing feeds/ once edits pause, after the best compression; and when
+//! that fails (a full disk), serving from memory, saying so on the status
+//! page, and trying again until it works.
+
+use super::Live;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+use tracing::{error, info};
+
+/// How long after a failed write of feeds/ it is tried again.
+pub(super) const WRITE_RETRY: Duration = Duration::from_secs(5);
+
+const WRITE_FAILED: &str = "writing the output folder failed";
+
+/// The status page's word on a failed write of feeds/.
+pub(super) fn warning(why: &str) -> String {
+    format!("{WRITE_FAILED} ({why}); serving from memory and trying again every {} s", WRITE_RETRY.as_secs())
+}
+
+impl Live {
+    /// Best compression and feeds/, unless an edit interrupts.
+    pub(super) fn finish(&mut self) {
+        let interrupt = self.interrupt.clone();
+        self.finish_with(&interrupt);
+    }
+
+    pub(super) fn finish_with(&mut self, interrupt: &AtomicBool) {
+        let started = Instant::now();
+        if !self.publisher.improve(interrupt) {
+            return;
+        }
+        // Served before written: a reader who sees a file in feeds/ gets
+        // the same bytes from the server.
+        self.swap();
+        if interrupt.load(Ordering::Acquire) {
+            return;
+        }
+        match self.publisher.write() {
+            Ok(_) => {
+                let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+                info!(micros, "compressed and wrote the feeds");
+                if self.write_failed.take().is_some() {
+                    info!("the feeds folder is written again");
+                    self.status.warnings.retain(|w| !w.starts_with(WRITE_FAILED));
+                    self.swap();
+                }
+            }
+            Err(e) => {
+                if self.write_failed.is_none() {
+                    error!(%e, "writing the feeds folder failed; still serving from memory, trying again every {WRITE_RETRY:?}");
+                }
+                let why = e.to_string();
+                self.status.warnings.retain(|w| !w.starts_with(WRITE_FAILED));
+                self.status.warnings.push(warning(&why));
+                self.write_failed = Some((Instant::now() + WRITE_RETRY, why));
+                self.swap();
+            }
+        }
+    }
+}
