@@ -203,6 +203,12 @@ fn serve(
     limits: Limits,
     watching: Option<watch::Mode>,
 ) -> Result<ExitCode> {
+    // From systemd or an episodic handing over (LISTEN_FDS), else bound;
+    // first, while this is the only thread (taking them edits the
+    // environment).
+    let workers = std::thread::available_parallelism().map_or(1, usize::from);
+    let listeners =
+        http::handoff::listeners(listen, workers).with_context(|| format!("listening on {listen}"))?;
     let clock = source.clock();
     // A restart answers at once from what the last run left in feeds/,
     // and builds meanwhile; a first start has nothing to serve before.
@@ -229,10 +235,6 @@ fn serve(
     } else {
         live = Some(start()?);
     }
-    let workers = std::thread::available_parallelism().map_or(1, usize::from);
-    // From systemd or an episodic handing over (LISTEN_FDS), else bound.
-    let listeners =
-        http::handoff::listeners(listen, workers).with_context(|| format!("listening on {listen}"))?;
     let address = listeners
         .first()
         .context("no listening socket")?
