@@ -277,15 +277,18 @@ fn start_live(
     let now = clock.now();
     let build = pipeline.update(&Changes::Everything, now);
     report(&build)?;
-    let (publisher, started) = match Publisher::start(out, &build, SystemTime::now()) {
+    let (mut publisher, started) = match Publisher::start(out, &build, SystemTime::now()) {
         Ok(started) => started,
         Err(PublishError::Config) => {
             bail!(
                 "cannot serve until the errors in site.toml above are fixed (and no earlier build left feeds to serve meanwhile)"
             )
         }
-        Err(error) => return Err(error).with_context(|| format!("writing the feeds to {}", out.display())),
+        Err(error) => return Err(error).with_context(|| format!("reading {}", out.display())),
     };
+    // A folder that cannot be written (a full disk) does not stop the
+    // server: it serves from memory and tries again (see live::writing).
+    let written = publisher.write().map_err(|e| e.to_string());
     if publisher.carried() > 0 {
         tracing::warn!(
             files = publisher.carried(),
@@ -298,8 +301,11 @@ fn start_live(
         );
     }
     info!(out = %out.display(), "built {}", summary(&build, now));
-    let live = Live::new(wiring, pipeline, publisher, &build, &started, clock, watching);
+    let mut live = Live::new(wiring, pipeline, publisher, &build, &started, clock, watching);
     drop(build);
+    if let Err(why) = written {
+        live.write_failed(why);
+    }
     live.spawn().context("starting the rebuild thread")
 }
 

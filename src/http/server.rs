@@ -57,6 +57,14 @@ impl Default for Limits {
 /// Binds `count` listening sockets to `addr` (port 0: one free port for
 /// all), sharing it with `SO_REUSEPORT`.
 pub fn bind(addr: SocketAddr, count: usize) -> io::Result<Vec<std::net::TcpListener>> {
+    // SO_REUSEPORT would let this process share a port another one serves
+    // (a second `episodic serve` taking part of the traffic unnoticed):
+    // refuse an address in use, as a plain bind does.
+    if addr.port() != 0 && count > 1 {
+        let probe = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+        probe.set_reuse_address(true)?;
+        probe.bind(&addr.into())?;
+    }
     let mut addr = addr;
     let mut listeners = Vec::with_capacity(count);
     for _ in 0..count.max(1) {

@@ -45,16 +45,19 @@ impl Live {
                     self.swap();
                 }
             }
-            Err(e) => {
-                if self.write_failed.is_none() {
-                    error!(%e, "writing the feeds folder failed; still serving from memory, trying again every {WRITE_RETRY:?}");
-                }
-                let why = e.to_string();
-                self.status.warnings.retain(|w| !w.starts_with(WRITE_FAILED));
-                self.status.warnings.push(warning(&why));
-                self.write_failed = Some((Instant::now() + WRITE_RETRY, why));
-                self.swap();
-            }
+            Err(e) => self.write_failed(e.to_string()),
         }
+    }
+
+    /// Writing feeds/ failed (`why`): serve from memory, say so on the
+    /// status page, and try again in a while.
+    pub fn write_failed(&mut self, why: String) {
+        if self.write_failed.is_none() {
+            error!(%why, "writing the feeds folder failed; still serving from memory, trying again every {WRITE_RETRY:?}");
+        }
+        self.status.warnings.retain(|w| !w.starts_with(WRITE_FAILED));
+        self.status.warnings.push(warning(&why));
+        self.write_failed = Some((Instant::now() + WRITE_RETRY, why));
+        self.swap();
     }
 }

@@ -80,7 +80,8 @@ struct Served {
 impl Publisher {
     /// The first publish: variants and Last-Modified are taken from feeds/
     /// where it already holds the same bytes (so a restart changes no
-    /// validator), the rest is compressed at best and written.
+    /// validator), the rest is compressed at best; [`write`](Self::write)
+    /// puts it in feeds/.
     ///
     /// While anything is broken, nothing published before is taken down:
     /// what feeds/ holds and this build did not make (a series whose
@@ -122,7 +123,7 @@ impl Publisher {
             })
             .collect();
         let dirty = served.keys().cloned().collect();
-        let mut publisher = Publisher {
+        let publisher = Publisher {
             out: out.to_path_buf(),
             note,
             trusted_proxies: trusted_proxies(build.catalog.as_ref()),
@@ -133,7 +134,6 @@ impl Publisher {
             dirty,
             damaged: BTreeSet::new(),
         };
-        publisher.write()?;
         Ok((publisher, changed))
     }
 

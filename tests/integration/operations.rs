@@ -136,3 +136,38 @@ fn a_failed_write_is_served_from_memory_reported_and_written_once_it_can_be() {
         (written == feed.body && warning(&server).is_none()).then_some(())
     });
 }
+
+#[test]
+fn a_second_server_on_a_port_in_use_is_refused() {
+    let f = site();
+    let server = Server::start(&f, NOW, &[]);
+    let other = tempfile::tempdir().unwrap();
+    let mut second = std::process::Command::new(env!("CARGO_BIN_EXE_episodic"))
+        .args(["serve", "--now", NOW, "--listen", &server.addr.to_string(), "--content"])
+        .arg(f.content())
+        .arg("--out")
+        .arg(other.path())
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + crate::running::DEADLINE;
+    let status = loop {
+        if let Some(status) = second.try_wait().unwrap() {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = second.kill();
+            let _ = second.wait();
+            panic!("a second server started on a port in use");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    };
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut second.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert!(!status.success());
+    let expected = format!("error: listening on {}: Address already in use", server.addr);
+    assert!(stderr.contains(&expected), "{stderr}");
+    assert_eq!(server.get("/s/rss.xml", &[]).status, 200, "the first one serves on");
+}
