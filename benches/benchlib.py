@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -63,3 +64,16 @@ def cpu_ticks() -> tuple[int, int]:
 def steal_percent(before: tuple[int, int], after: tuple[int, int]) -> float:
     total = after[0] - before[0]
     return 100 * (after[1] - before[1]) / total if total else 0.0
+
+
+def stop(server: subprocess.Popen, timeout: float = 30) -> None:
+    """SIGTERM to a server this benchmark started; SIGKILL if it does not
+    exit within `timeout` seconds."""
+    if server.poll() is not None:
+        return
+    server.send_signal(signal.SIGTERM)
+    try:
+        server.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()

@@ -26,13 +26,12 @@ from __future__ import annotations
 import http.client
 import os
 import re
-import signal
 import statistics
 import subprocess
 import time
 import zlib
 
-from benchlib import cpu_ticks, generate, status_kb, steal_percent, work_dir
+from benchlib import cpu_ticks, generate, status_kb, steal_percent, stop, work_dir
 
 # Episodes are weekly from 2000-01-03: by 2200 all of them are published.
 NOW = os.environ.get("NOW", "2200-01-01T00:00:00Z")
@@ -188,11 +187,7 @@ def run(binary: str, episodes: int, edits: int, gap: float, idle: float, work: s
         goal = statistics.median(latencies) <= 100 and percentile(latencies, 99) <= 250 and idle_cpu < 0.1
         print(f"goal (p50 <= 100 ms, p99 <= 250 ms, idle < 0.1%): {'met' if goal else 'NOT met'}")
     finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop(server)
         server_log.close()
 
 

@@ -23,11 +23,10 @@ from __future__ import annotations
 
 import http.client
 import os
-import signal
 import subprocess
 import time
 
-from benchlib import generate, status_kb, work_dir
+from benchlib import generate, status_kb, stop, work_dir
 
 NOW = os.environ.get("NOW", "2200-01-01T00:00:00Z")
 FEED = "/bench/rss.xml"
@@ -93,14 +92,6 @@ def measure(server: subprocess.Popen, port: int, paths: list[str], label: str) -
     hwm = status_kb(server.pid, "VmHWM") / 1024
     print(f"{label}: {2 * len(paths)} requests in {seconds:.1f} s; resident {rss:.1f} MB (peak {hwm:.1f} MB)")
     return rss
-
-
-def stop(server: subprocess.Popen) -> None:
-    server.send_signal(signal.SIGTERM)
-    try:
-        server.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        server.kill()
 
 
 def main() -> None:

@@ -29,14 +29,13 @@ import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
 import time
 import xml.etree.ElementTree as ET
 
-from benchlib import generate, log, work_dir
+from benchlib import generate, log, stop, work_dir
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.environ.get("EPISODIC_BIN", os.path.join(ROOT, "target/release/episodic"))
@@ -74,16 +73,6 @@ def serve(content: str, out: str, now: str | None, log_file) -> subprocess.Popen
         args += ["--now", now]
     env = {**os.environ, "RUST_LOG": "info,episodic::access=off", "NO_COLOR": "1"}
     return subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=log_file, env=env)
-
-
-def stop(server: subprocess.Popen) -> None:
-    if server.poll() is None:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
 
 
 def restarts() -> None:
