@@ -106,6 +106,7 @@ impl Source {
         let mut pipeline = Pipeline::new(&self.content);
         if let Some(out) = out {
             pipeline.keep_podcast_guids(publish::podcast_guids(out));
+            pipeline.keep_held(episodic::emit::held::read(out));
         }
         if let Some(base_url) = &self.base_url {
             pipeline.set_base_url(base_url.clone());
@@ -306,6 +307,7 @@ fn start_live(
     if let Err(why) = written {
         live.write_failed(why);
     }
+    live.keep_held();
     live.spawn().context("starting the rebuild thread")
 }
 

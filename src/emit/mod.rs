@@ -16,6 +16,7 @@
 //! restart does not compress again.
 
 mod emitter;
+pub mod held;
 mod manifest;
 mod staging;
 

@@ -79,6 +79,9 @@ pub struct Live {
     damaged: BTreeSet<String>,
     /// When each was last queued for repair.
     repaired: HashMap<String, Instant>,
+    /// The files whose last good episode is kept beside feeds/ (sorted);
+    /// `None` until first written.
+    held: Option<Vec<std::path::PathBuf>>,
 }
 
 /// The running driver.
@@ -138,6 +141,7 @@ impl Live {
             last_ping: None,
             damaged: BTreeSet::new(),
             repaired: HashMap::new(),
+            held: None,
         };
         live.announce(first, &started.feeds);
         if let Some(mode) = watching {
@@ -285,6 +289,7 @@ impl Live {
             }
         }
         self.problems.update(&build.diagnostics);
+        self.keep_held();
         self.next_due = build.catalog.as_ref().and_then(|c| c.next_scheduled(now));
         self.status = self.status_of(&build, now);
         let publish_micros = micros_since(publishing);

@@ -3,9 +3,10 @@
 //! page, and trying again until it works.
 
 use super::Live;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
-use tracing::{error, info};
+use tracing::{error, info, warn};
 
 /// How long after a failed write of feeds/ it is tried again.
 pub(super) const WRITE_RETRY: Duration = Duration::from_secs(5);
@@ -59,5 +60,23 @@ impl Live {
         self.status.warnings.push(warning(&why));
         self.write_failed = Some((Instant::now() + WRITE_RETRY, why));
         self.swap();
+    }
+
+    /// Keeps the episodes served from their last good version (their files
+    /// broken) beside feeds/, whenever which ones they are changes, so a
+    /// restart serves them too (see `emit::held`).
+    pub fn keep_held(&mut self) {
+        let held = self.pipeline.held_back();
+        let mut paths: Vec<PathBuf> = held.iter().map(|h| h.path.clone()).collect();
+        paths.sort();
+        if self.held.as_ref() == Some(&paths) {
+            return;
+        }
+        match crate::emit::held::write(self.publisher.out(), &held) {
+            Ok(()) => self.held = Some(paths),
+            Err(e) => {
+                warn!(%e, "cannot keep the episodes whose files are broken beside the feeds: a restart would leave them out until fixed")
+            }
+        }
     }
 }

@@ -23,7 +23,7 @@ const KEYS: &[&str] =
 pub const SUMMARY_LIMIT: usize = 300;
 
 /// An episode's validated front matter.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct EpisodeMeta {
     pub path: PathBuf,
     /// `series/file.md`: the file's path in the content folder.
@@ -53,8 +53,9 @@ pub struct ParsedEpisode {
     pub body_line: u32,
 }
 
-/// A ready-to-publish episode.
-#[derive(Clone, Debug)]
+/// A ready-to-publish episode. Serializable: one whose file is broken is
+/// kept in the output folder as it was last published (see `emit::held`).
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Episode {
     pub meta: EpisodeMeta,
     /// The title through the series' `title_format`.
@@ -217,7 +218,7 @@ pub fn assemble(
     let image = meta.image.as_deref().map(|image| rewrite(image, None));
     let transcript = meta.podcast.transcript.as_deref().and_then(|reference| {
         let mime_type = media::transcript_type(reference)?;
-        Some(Transcript { url: rewrite(reference, None), mime_type })
+        Some(Transcript { url: rewrite(reference, None), mime_type: mime_type.to_owned() })
     });
     let media = meta.podcast.media.as_deref().and_then(|reference| {
         let resolved = resolve(reference, &series.home, &permalink, site_base, targets);

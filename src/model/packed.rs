@@ -9,8 +9,9 @@ use zstd::bulk::Decompressor;
 
 const LEVEL: i32 = 1;
 
-/// A string, compressed.
-#[derive(Clone, PartialEq, Eq)]
+/// A string, compressed (written out as the string itself).
+#[derive(Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(into = "String", from = "String")]
 pub struct PackedText {
     /// The string's length in bytes, which unpacking needs.
     len: usize,
@@ -54,6 +55,18 @@ impl PackedText {
 impl fmt::Debug for PackedText {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "PackedText({} bytes in {})", self.len, self.packed.len())
+    }
+}
+
+impl From<PackedText> for String {
+    fn from(packed: PackedText) -> String {
+        packed.unpack()
+    }
+}
+
+impl From<String> for PackedText {
+    fn from(text: String) -> PackedText {
+        PackedText::new(&text)
     }
 }
 

@@ -7,6 +7,7 @@ use super::claims::{Claim, Holders};
 use super::media;
 use super::{read_text, source_key};
 use crate::diagnostic::Diagnostic;
+use crate::emit::held::Held;
 use crate::model::episode::{self, ParsedEpisode};
 use crate::model::links::LinkTargets;
 use crate::model::{Episode, Series};
@@ -28,6 +29,8 @@ pub(super) struct Episodes {
     waiting: BTreeSet<PathBuf>,
     /// Who holds each number and id among the published versions.
     holders: Holders,
+    /// What an earlier run served while these files were broken.
+    held: HashMap<PathBuf, Held>,
 }
 
 struct EpisodeFile {
@@ -129,8 +132,8 @@ impl Episodes {
                 }
             }
         }
+        let mut moved = self.adopt_held(targets);
         let dropped = self.refuse_duplicates(&mut candidates, series);
-        let mut moved = BTreeSet::new();
         for source in dropped {
             targets.episodes.remove(&source);
             moved.insert(source);
@@ -176,6 +179,48 @@ impl Episodes {
             }
         }
         (moved, done)
+    }
+
+    /// The episodes served from their last good version because their
+    /// file now has errors.
+    pub fn held_back(&self) -> Vec<Held> {
+        self.files
+            .iter()
+            .filter(|(_, file)| file.problems.iter().any(Diagnostic::is_error))
+            .filter_map(|(path, file)| {
+                let episode = Episode::clone(file.episode.as_ref()?);
+                Some(Held { path: path.clone(), slug: file.slug.clone(), episode })
+            })
+            .collect()
+    }
+
+    /// Takes back what an earlier run held (see `held_back`).
+    pub fn keep_held(&mut self, held: Vec<Held>) {
+        self.held = held.into_iter().map(|held| (held.path.clone(), held)).collect();
+    }
+
+    /// A file still broken on its first read serves what an earlier run
+    /// held for it, unless another file took its number or id. Returns the
+    /// content paths that got a permalink.
+    fn adopt_held(&mut self, targets: &mut LinkTargets) -> BTreeSet<String> {
+        let mut adopted = BTreeSet::new();
+        for (path, held) in std::mem::take(&mut self.held) {
+            let Some(file) = self.files.get_mut(&path) else { continue };
+            let broken = file.problems.iter().any(Diagnostic::is_error);
+            if file.slug != held.slug || file.episode.is_some() || !broken {
+                continue;
+            }
+            let episode = Arc::new(held.episode);
+            let claims = Claim::held(&file.slug, &episode);
+            if claims.iter().any(|claim| self.holders.of(claim).next().is_some()) {
+                continue;
+            }
+            self.holders.add(&path, &file.slug, &episode);
+            targets.episodes.insert(episode.meta.source.clone(), episode.permalink.clone());
+            adopted.insert(episode.meta.source.clone());
+            file.episode = Some(episode);
+        }
+        adopted
     }
 
     /// Files waiting for their number to be free, with their series.

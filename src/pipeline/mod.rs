@@ -126,6 +126,18 @@ impl Pipeline {
         self.config.podcast_guids = guids;
     }
 
+    /// Takes back the episodes an earlier run served from their last good
+    /// version (their files broken): a restart serves them as it did.
+    pub fn keep_held(&mut self, held: Vec<crate::emit::held::Held>) {
+        self.episodes.keep_held(held);
+    }
+
+    /// The episodes served from their last good version because their file
+    /// has errors, to keep with feeds/ (see `emit::held`).
+    pub fn held_back(&self) -> Vec<crate::emit::held::Held> {
+        self.episodes.held_back()
+    }
+
     /// Builds for `base_url` instead of site.toml's (a local preview).
     pub fn set_base_url(&mut self, base_url: url::Url) {
         self.config.base_url = Some(base_url);

@@ -326,3 +326,56 @@ fn ended(pid: u32) -> bool {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .map_or(true, |status| status.lines().any(|line| line.starts_with("State:") && line.contains('Z')))
 }
+
+#[test]
+fn a_restart_serves_a_broken_episode_as_it_was_with_the_same_validators() {
+    use crate::running::{status, wait_for};
+    use crate::server::Server;
+    let f = site();
+    f.write("s/03.md", &episode("Three", "2026-11-16T10:00:00", "", "Links to [two](02.md).\n"));
+    let server = Server::start(&f, NOW, &[]);
+    // Episode 2 breaks while the server runs: it keeps its last good version.
+    f.write("s/02.md", "+++\ntitle = \"Two\"\ndate = \"2026-02-30\"\n+++\nTwo, edited.\n");
+    let error = |server: &Server| {
+        let errors = status(server)["errors"].as_array().unwrap().clone();
+        (errors.len() == 1 && errors[0]["file"].as_str().unwrap().ends_with("02.md")).then_some(())
+    };
+    wait_for("the error on the status page", || error(&server));
+    wait_for("the held episode beside the feeds", || {
+        f.out().join(".episodic-held.json").exists().then_some(())
+    });
+    let paths =
+        ["/s/rss.xml", "/s/atom.xml", "/s/feed.json", "/s/", "/s/2/", "/s/3/", "/rss.xml", "/sitemap.xml"];
+    let validators = |server: &Server| -> Vec<(String, u16, String, String)> {
+        paths
+            .iter()
+            .map(|path| {
+                let reply = server.get(path, &[]);
+                (
+                    path.to_string(),
+                    reply.status,
+                    reply.header("etag").to_owned(),
+                    reply.header("last-modified").to_owned(),
+                )
+            })
+            .collect()
+    };
+    let before = validators(&server);
+    assert!(String::from_utf8(server.get("/s/rss.xml", &[]).body).unwrap().contains("<title>Two</title>"));
+    assert_eq!(server.terminate(), Some(0));
+
+    let server = Server::start(&f, NOW, &[]);
+    error(&server).expect("the error is still on the status page");
+    assert_eq!(validators(&server), before, "the same bytes and validators after the restart");
+    assert!(String::from_utf8(server.get("/s/rss.xml", &[]).body).unwrap().contains("<title>Two</title>"));
+
+    // Fixed: the file's own version again, and nothing is held any more.
+    f.write("s/02.md", &episode("Two, fixed", "2026-11-09T10:00:00", "", "Two.\n"));
+    wait_for("the fixed episode", || {
+        String::from_utf8(server.get("/s/rss.xml", &[]).body)
+            .unwrap()
+            .contains("<title>Two, fixed</title>")
+            .then_some(())
+    });
+    wait_for("nothing held", || (!f.out().join(".episodic-held.json").exists()).then_some(()));
+}
