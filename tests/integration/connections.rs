@@ -222,6 +222,35 @@ fn shutdown_finishes_the_response_in_flight_and_exits_zero() {
 }
 
 #[test]
+fn a_stop_closes_idle_connections_between_requests_and_http2_with_goaway() {
+    // A download in flight keeps the server draining meanwhile.
+    let (_f, server, _big, _download) = start_big_download("");
+    let mut kept = TcpStream::connect(server.addr).unwrap();
+    kept.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    // HEAD: the whole answer is its head, so what follows is known.
+    kept.write_all(b"HEAD /s/rss.xml HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    let mut head = Vec::new();
+    while !head.ends_with(b"\r\n\r\n") {
+        let mut byte = [0u8; 1];
+        kept.read_exact(&mut byte).unwrap();
+        head.push(byte[0]);
+    }
+    assert!(head.starts_with(b"HTTP/1.1 200 "), "{}", String::from_utf8_lossy(&head));
+    let pid = server.pid();
+    let (ended, after) = crate::server::h2_end_after(server.addr, "/s/rss.xml", || signal_term(pid));
+    assert_eq!(ended, Ok(()), "HTTP/2 ends with GOAWAY, not an error");
+    assert!(
+        after < Duration::from_secs(3),
+        "an idle HTTP/2 connection is closed at once, not after {after:?}"
+    );
+    // The idle HTTP/1.1 connection is closed too, between requests: not a
+    // byte more.
+    let mut rest = Vec::new();
+    kept.read_to_end(&mut rest).unwrap();
+    assert_eq!(String::from_utf8_lossy(&rest), "", "closed between requests");
+}
+
+#[test]
 fn sigterm_right_after_startup_is_a_clean_stop() {
     let f = site();
     let server = Server::start(&f, NOW, &[]);

@@ -169,6 +169,23 @@ pub fn h2_time_until_closed(addr: SocketAddr, path: &str, limit: Duration) -> Du
     })
 }
 
+/// Makes one HTTP/2 request, runs `stop`, and returns how the connection
+/// ended (`Ok`: the server ended it cleanly, with GOAWAY, not an error)
+/// and after how long.
+pub fn h2_end_after(addr: SocketAddr, path: &str, stop: impl FnOnce()) -> (Result<(), String>, Duration) {
+    runtime().block_on(async {
+        let (mut sender, connection) = h2_connect(addr).await;
+        let connection = tokio::spawn(connection);
+        let response = sender.send_request(h2_request(addr, path, &[])).await.expect("response");
+        assert_eq!(read(response).await.status, 200);
+        let started = Instant::now();
+        stop();
+        let ended =
+            tokio::time::timeout(Duration::from_secs(15), connection).await.expect("still open after 15 s");
+        (ended.expect("the connection task").map_err(|e| e.to_string()), started.elapsed())
+    })
+}
+
 type H2Sender = hyper::client::conn::http2::SendRequest<Empty<Bytes>>;
 type H2Connection =
     hyper::client::conn::http2::Connection<TokioIo<tokio::net::TcpStream>, Empty<Bytes>, TokioExecutor>;
