@@ -13,7 +13,7 @@
 //! - **Readiness** for a supervisor (`Type=notify`): `READY=1` once the first
 //!   build is served, `STOPPING=1` when a stop begins.
 
-use super::server::bind;
+use socket2::{Domain, Protocol, Socket, Type};
 use std::io;
 use std::net::{SocketAddr, TcpListener};
 use std::os::unix::net::UnixDatagram;
@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 use tracing::info;
 
 /// The sockets a parent passed (`LISTEN_FDS`), else `workers` sockets bound
-/// to `addr` (see [`bind`]).
+/// to `addr`.
 pub fn listeners(addr: SocketAddr, workers: usize) -> io::Result<Vec<TcpListener>> {
     let mut passed = listenfd::ListenFd::from_env();
     let mut sockets = Vec::with_capacity(passed.len());
@@ -39,6 +39,34 @@ pub fn listeners(addr: SocketAddr, workers: usize) -> io::Result<Vec<TcpListener
     }
     info!(sockets = sockets.len(), "serving on the sockets passed by the parent (LISTEN_FDS)");
     Ok(sockets)
+}
+
+/// Binds `count` listening sockets to `addr` (port 0: one free port for
+/// all), sharing it with `SO_REUSEPORT`.
+fn bind(addr: SocketAddr, count: usize) -> io::Result<Vec<std::net::TcpListener>> {
+    // SO_REUSEPORT would let this process share a port another one serves
+    // (a second `episodic serve` taking part of the traffic unnoticed):
+    // refuse an address in use, as a plain bind does.
+    if addr.port() != 0 && count > 1 {
+        let probe = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+        probe.set_reuse_address(true)?;
+        probe.bind(&addr.into())?;
+    }
+    let mut addr = addr;
+    let mut listeners = Vec::with_capacity(count);
+    for _ in 0..count.max(1) {
+        let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+        socket.set_reuse_address(true)?;
+        #[cfg(unix)]
+        socket.set_reuse_port(count > 1)?;
+        socket.set_nonblocking(true)?;
+        socket.bind(&addr.into())?;
+        socket.listen(4096)?;
+        let listener: std::net::TcpListener = socket.into();
+        addr = listener.local_addr()?;
+        listeners.push(listener);
+    }
+    Ok(listeners)
 }
 
 /// Tells a supervisor (or an episodic handing over to us) that we serve.

@@ -19,4 +19,4 @@ pub mod range;
 pub mod server;
 
 pub use handler::Shared;
-pub use server::{Limits, bind, run};
+pub use server::{Limits, run};

@@ -4,8 +4,9 @@
 //! in-flight responses.
 //!
 //! Like nginx's workers: one single-threaded runtime per core, each with its
-//! own listening socket on the same port (`SO_REUSEPORT`), so the kernel
-//! spreads connections and no request ever hops threads. Measured against
+//! own listening socket on the same port (`SO_REUSEPORT`, bound in
+//! `handoff`, which also takes them from a parent and hands them on), so the
+//! kernel spreads connections and no request ever hops threads. Measured against
 //! one work-stealing runtime, this is what keeps the tail latency low at a
 //! thousand connections.
 //!
@@ -20,10 +21,8 @@ use super::handler::{Handler, Shared};
 use super::handoff;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
-use socket2::{Domain, Protocol, Socket, Type};
 use std::future::Future;
 use std::io;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
@@ -52,34 +51,6 @@ impl Default for Limits {
             shutdown_grace: Duration::from_secs(8),
         }
     }
-}
-
-/// Binds `count` listening sockets to `addr` (port 0: one free port for
-/// all), sharing it with `SO_REUSEPORT`.
-pub fn bind(addr: SocketAddr, count: usize) -> io::Result<Vec<std::net::TcpListener>> {
-    // SO_REUSEPORT would let this process share a port another one serves
-    // (a second `episodic serve` taking part of the traffic unnoticed):
-    // refuse an address in use, as a plain bind does.
-    if addr.port() != 0 && count > 1 {
-        let probe = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
-        probe.set_reuse_address(true)?;
-        probe.bind(&addr.into())?;
-    }
-    let mut addr = addr;
-    let mut listeners = Vec::with_capacity(count);
-    for _ in 0..count.max(1) {
-        let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
-        socket.set_reuse_address(true)?;
-        #[cfg(unix)]
-        socket.set_reuse_port(count > 1)?;
-        socket.set_nonblocking(true)?;
-        socket.bind(&addr.into())?;
-        socket.listen(4096)?;
-        let listener: std::net::TcpListener = socket.into();
-        addr = listener.local_addr()?;
-        listeners.push(listener);
-    }
-    Ok(listeners)
 }
 
 /// Serves on `listeners` with `workers` threads until SIGINT/SIGTERM (or
