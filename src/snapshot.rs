@@ -143,7 +143,7 @@ impl Resource {
 }
 
 /// What `/_episodic/status` tells the author.
-#[derive(Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize)]
 pub struct Status {
     /// The process serving (it changes with each restart and upgrade).
     pub pid: u32,
@@ -180,7 +180,7 @@ pub struct HubOutcome {
     pub at: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Clone, Debug, Serialize)]
 pub struct StatusError {
     pub file: String,
     pub line: Option<u32>,

@@ -324,8 +324,18 @@ impl Live {
         }
     }
 
+    /// Serves what the publisher holds, with the status of the last build
+    /// and, while writing feeds/ fails, a warning saying so.
     fn swap(&self) {
-        self.snapshot.store(Arc::new(self.publisher.snapshot(&self.status)));
+        let snapshot = match &self.write_failed {
+            None => self.publisher.snapshot(&self.status),
+            Some((_, why)) => {
+                let mut status = self.status.clone();
+                status.warnings.push(writing::warning(why));
+                self.publisher.snapshot(&status)
+            }
+        };
+        self.snapshot.store(Arc::new(snapshot));
     }
 
     fn status_of(&self, build: &Build, now: Timestamp) -> Status {
@@ -334,7 +344,6 @@ impl Live {
         status.websub.clone_from(&self.last_ping);
         status.watching = self.watcher.as_ref().map_or("off", |w| w.mode.name()).to_owned();
         status.warnings.clone_from(&self.warnings);
-        status.warnings.extend(self.write_failed.as_ref().map(|(_, why)| writing::warning(why)));
         let carried = self.publisher.carried();
         if carried > 0 {
             status.warnings.push(format!(

@@ -11,11 +11,13 @@ use tracing::{error, info, warn};
 /// How long after a failed write of feeds/ it is tried again.
 pub(super) const WRITE_RETRY: Duration = Duration::from_secs(5);
 
-const WRITE_FAILED: &str = "writing the output folder failed";
-
-/// The status page's word on a failed write of feeds/.
+/// The status page's word on a failed write of feeds/ (added at each swap
+/// while it fails).
 pub(super) fn warning(why: &str) -> String {
-    format!("{WRITE_FAILED} ({why}); serving from memory and trying again every {} s", WRITE_RETRY.as_secs())
+    format!(
+        "writing the output folder failed ({why}); serving from memory and trying again every {} s",
+        WRITE_RETRY.as_secs()
+    )
 }
 
 impl Live {
@@ -42,7 +44,6 @@ impl Live {
                 info!(micros, "compressed and wrote the feeds");
                 if self.write_failed.take().is_some() {
                     info!("the feeds folder is written again");
-                    self.status.warnings.retain(|w| !w.starts_with(WRITE_FAILED));
                     self.swap();
                 }
             }
@@ -56,8 +57,6 @@ impl Live {
         if self.write_failed.is_none() {
             error!(%why, "writing the feeds folder failed; still serving from memory, trying again every {WRITE_RETRY:?}");
         }
-        self.status.warnings.retain(|w| !w.starts_with(WRITE_FAILED));
-        self.status.warnings.push(warning(&why));
         self.write_failed = Some((Instant::now() + WRITE_RETRY, why));
         self.swap();
     }
