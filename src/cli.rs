@@ -12,6 +12,7 @@ use episodic::live::{self, Live, Wiring};
 use episodic::pipeline::{Changes, Pipeline};
 use episodic::publish::{self, PublishError, Publisher};
 use episodic::snapshot::Snapshot;
+use episodic::state::{self, last_good::LastGood};
 use episodic::{Build, Diagnostic, watch};
 use jiff::Timestamp;
 use std::io::Write;
@@ -55,6 +56,11 @@ enum Command {
         /// The address to listen on (port 0 picks a free one).
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: SocketAddr,
+        /// What is kept between runs, not for readers (each episode's last
+        /// good version). Default: $STATE_DIRECTORY (set by systemd), else
+        /// .episodic/ beside the content folder.
+        #[arg(long)]
+        state: Option<PathBuf>,
         /// Connections open at once; more wait their turn.
         #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
         max_connections: u32,
@@ -106,7 +112,6 @@ impl Source {
         let mut pipeline = Pipeline::new(&self.content);
         if let Some(out) = out {
             pipeline.keep_podcast_guids(publish::podcast_guids(out));
-            pipeline.keep_held(episodic::emit::held::read(out));
         }
         if let Some(base_url) = &self.base_url {
             pipeline.set_base_url(base_url.clone());
@@ -190,9 +195,11 @@ fn run(command: Command) -> Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
-        Command::Serve { source, out, listen, max_connections, watch } => {
+        Command::Serve { source, out, listen, state, max_connections, watch } => {
             let max_connections = within_open_file_limit(max_connections as usize);
-            serve(&source, &out, listen, Limits { max_connections, ..Limits::default() }, watch.mode())
+            let state = state::directory(state.as_deref(), &source.content);
+            let limits = Limits { max_connections, ..Limits::default() };
+            serve(&source, &out, &state, listen, limits, watch.mode())
         }
     }
 }
@@ -200,6 +207,7 @@ fn run(command: Command) -> Result<ExitCode> {
 fn serve(
     source: &Source,
     out: &Path,
+    state: &Path,
     listen: SocketAddr,
     limits: Limits,
     watching: Option<watch::Mode>,
@@ -224,8 +232,8 @@ fn serve(
         report_damage: Box::new(wiring.damage_report()),
         stopping: std::sync::atomic::AtomicBool::new(false),
     });
-    let (pipeline, out_dir) = (source.pipeline(Some(out)), out.to_path_buf());
-    let start = move || start_live(pipeline, &out_dir, clock, wiring, watching);
+    let (pipeline, out_dir, state) = (source.pipeline(Some(out)), out.to_path_buf(), state.to_path_buf());
+    let start = move || start_live(pipeline, &out_dir, &state, clock, wiring, watching);
     let (built, first_build) = std::sync::mpsc::channel();
     let mut live = None;
     if resuming {
@@ -271,10 +279,16 @@ fn serve(
 fn start_live(
     mut pipeline: Pipeline,
     out: &Path,
+    state: &Path,
     clock: Clock,
     wiring: Wiring,
     watching: Option<watch::Mode>,
 ) -> Result<live::Handle> {
+    // Opened here, off the serving path: a restart answers meanwhile.
+    let last_good = LastGood::open(state).map(Arc::new);
+    if let Ok(store) = &last_good {
+        pipeline.recall_from(store.clone());
+    }
     let now = clock.now();
     let build = pipeline.update(&Changes::Everything, now);
     report(&build)?;
@@ -298,7 +312,7 @@ fn start_live(
         );
     } else if build.has_errors() {
         tracing::warn!(
-            "serving without the episodes that have errors (listed above and at /_episodic/status)"
+            "episodes whose files have errors are served as last published, or left out if never published (listed above and at /_episodic/status)"
         );
     }
     info!(out = %out.display(), "built {}", summary(&build, now));
@@ -307,7 +321,8 @@ fn start_live(
     if let Err(why) = written {
         live.write_failed(why);
     }
-    live.keep_held();
+    live.keep_last_good_in(last_good);
+    live.keep_last_good();
     live.spawn().context("starting the rebuild thread")
 }
 

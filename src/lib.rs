@@ -26,6 +26,7 @@ pub mod render;
 pub mod schedule;
 pub mod signal;
 pub mod snapshot;
+pub mod state;
 pub mod watch;
 pub mod websub;
 

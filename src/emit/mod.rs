@@ -16,7 +16,6 @@
 //! restart does not compress again.
 
 mod emitter;
-pub mod held;
 mod manifest;
 mod staging;
 

@@ -79,9 +79,10 @@ pub struct Live {
     damaged: BTreeSet<String>,
     /// When each was last queued for repair.
     repaired: HashMap<String, Instant>,
-    /// The files whose last good episode is kept beside feeds/ (sorted);
-    /// `None` until first written.
-    held: Option<Vec<std::path::PathBuf>>,
+    /// Where each episode file's last good bytes are kept for a restart.
+    last_good: Option<Arc<crate::state::last_good::LastGood>>,
+    /// Why they could not be kept, last time: tried again at each rebuild.
+    last_good_failed: Option<String>,
 }
 
 /// The running driver.
@@ -141,7 +142,8 @@ impl Live {
             last_ping: None,
             damaged: BTreeSet::new(),
             repaired: HashMap::new(),
-            held: None,
+            last_good: None,
+            last_good_failed: None,
         };
         live.announce(first, &started.feeds);
         if let Some(mode) = watching {
@@ -289,7 +291,7 @@ impl Live {
             }
         }
         self.problems.update(&build.diagnostics);
-        self.keep_held();
+        self.keep_last_good();
         self.next_due = build.catalog.as_ref().and_then(|c| c.next_scheduled(now));
         self.status = self.status_of(&build, now);
         let publish_micros = micros_since(publishing);
@@ -327,13 +329,20 @@ impl Live {
     /// Serves what the publisher holds, with the status of the last build
     /// and, while writing feeds/ fails, a warning saying so.
     fn swap(&self) {
-        let snapshot = match &self.write_failed {
-            None => self.publisher.snapshot(&self.status),
-            Some((_, why)) => {
-                let mut status = self.status.clone();
-                status.warnings.push(writing::warning(why));
-                self.publisher.snapshot(&status)
-            }
+        // What fails now, said at each swap until it works again.
+        let failing: Vec<String> = [
+            self.write_failed.as_ref().map(|(_, why)| writing::warning(why)),
+            self.last_good_failed.as_deref().map(writing::last_good_warning),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        let snapshot = if failing.is_empty() {
+            self.publisher.snapshot(&self.status)
+        } else {
+            let mut status = self.status.clone();
+            status.warnings.extend(failing);
+            self.publisher.snapshot(&status)
         };
         self.snapshot.store(Arc::new(snapshot));
     }

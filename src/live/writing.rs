@@ -3,10 +3,11 @@
 //! page, and trying again until it works.
 
 use super::Live;
-use std::path::PathBuf;
+use crate::state::last_good::LastGood;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
-use tracing::{error, info, warn};
+use tracing::{debug, error, info, warn};
 
 /// How long after a failed write of feeds/ it is tried again.
 pub(super) const WRITE_RETRY: Duration = Duration::from_secs(5);
@@ -61,21 +62,47 @@ impl Live {
         self.swap();
     }
 
-    /// Keeps the episodes served from their last good version (their files
-    /// broken) beside feeds/, whenever which ones they are changes, so a
-    /// restart serves them too (see `emit::held`).
-    pub fn keep_held(&mut self) {
-        let held = self.pipeline.held_back();
-        let mut paths: Vec<PathBuf> = held.iter().map(|h| h.path.clone()).collect();
-        paths.sort();
-        if self.held.as_ref() == Some(&paths) {
-            return;
-        }
-        match crate::emit::held::write(self.publisher.out(), &held) {
-            Ok(()) => self.held = Some(paths),
-            Err(e) => {
-                warn!(%e, "cannot keep the episodes whose files are broken beside the feeds: a restart would leave them out until fixed")
-            }
+    /// Keeps episode files' last good bytes in `store` from now on (`Err`:
+    /// they cannot be, and why), so that a restart serves a file broken
+    /// meanwhile as it was (see `state::last_good`).
+    pub fn keep_last_good_in(&mut self, store: Result<Arc<LastGood>, String>) {
+        match store {
+            Ok(store) => self.last_good = Some(store),
+            Err(why) => self.last_good_failing(why),
         }
     }
+
+    /// Keeps the bytes of the episode files that changed since last time.
+    pub fn keep_last_good(&mut self) {
+        let Some(store) = &self.last_good else { return };
+        let started = Instant::now();
+        match store.keep(&self.pipeline.standing()) {
+            Ok(kept) => {
+                if kept > 0 {
+                    let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+                    debug!(kept, micros, "kept the last good version of episode files");
+                }
+                if self.last_good_failed.take().is_some() {
+                    info!("the state database keeps the episodes' last good versions again");
+                    self.swap();
+                }
+            }
+            Err(e) => self.last_good_failing(e.to_string()),
+        }
+    }
+
+    fn last_good_failing(&mut self, why: String) {
+        if self.last_good_failed.as_ref() != Some(&why) {
+            warn!(%why, "{}", last_good_warning(&why));
+            self.last_good_failed = Some(why);
+            self.swap();
+        }
+    }
+}
+
+/// The status page's word on a state database that cannot be used.
+pub(super) fn last_good_warning(why: &str) -> String {
+    format!(
+        "the state database cannot keep the episodes' last good versions ({why}): a restart would leave out an episode whose file has errors until it is fixed"
+    )
 }

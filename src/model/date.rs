@@ -12,25 +12,10 @@ use std::fmt;
 
 /// An exact instant and the UTC offset it is shown in (the writer's explicit
 /// offset, or the series' zone at that instant).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Instant {
     pub timestamp: Timestamp,
-    #[serde(with = "offset_seconds")]
     pub offset: Offset,
-}
-
-/// An offset written as its seconds east of UTC (jiff's has no serde form).
-mod offset_seconds {
-    use jiff::tz::Offset;
-
-    pub fn serialize<S: serde::Serializer>(offset: &Offset, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_i32(offset.seconds())
-    }
-
-    pub fn deserialize<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Offset, D::Error> {
-        let seconds = <i32 as serde::Deserialize>::deserialize(deserializer)?;
-        Offset::from_seconds(seconds).map_err(serde::de::Error::custom)
-    }
 }
 
 impl Instant {

@@ -23,7 +23,7 @@ const KEYS: &[&str] =
 pub const SUMMARY_LIMIT: usize = 300;
 
 /// An episode's validated front matter.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct EpisodeMeta {
     pub path: PathBuf,
     /// `series/file.md`: the file's path in the content folder.
@@ -53,9 +53,8 @@ pub struct ParsedEpisode {
     pub body_line: u32,
 }
 
-/// A ready-to-publish episode. Serializable: one whose file is broken is
-/// kept in the output folder as it was last published (see `emit::held`).
-#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+/// A ready-to-publish episode.
+#[derive(Clone, Debug)]
 pub struct Episode {
     pub meta: EpisodeMeta,
     /// The title through the series' `title_format`.
@@ -218,7 +217,7 @@ pub fn assemble(
     let image = meta.image.as_deref().map(|image| rewrite(image, None));
     let transcript = meta.podcast.transcript.as_deref().and_then(|reference| {
         let mime_type = media::transcript_type(reference)?;
-        Some(Transcript { url: rewrite(reference, None), mime_type: mime_type.to_owned() })
+        Some(Transcript { url: rewrite(reference, None), mime_type })
     });
     let media = meta.podcast.media.as_deref().and_then(|reference| {
         let resolved = resolve(reference, &series.home, &permalink, site_base, targets);

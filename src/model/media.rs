@@ -10,7 +10,7 @@ pub const KEYS: [&str; 7] =
     ["media", "duration", "media_length", "season", "episode_type", "explicit", "transcript"];
 
 /// Apple's `itunes:episodeType`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum EpisodeType {
     #[default]
     Full,
@@ -29,7 +29,7 @@ impl EpisodeType {
 }
 
 /// What the front matter says of the episode as a podcast episode.
-#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PodcastMeta {
     /// A path relative to the series folder, or an absolute URL.
     pub media: Option<String>,
@@ -47,11 +47,10 @@ pub struct PodcastMeta {
 }
 
 /// An episode's transcript, resolved (`podcast:transcript`).
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Transcript {
     pub url: String,
-    /// One of [`transcript_type`]'s.
-    pub mime_type: String,
+    pub mime_type: &'static str,
 }
 
 /// The transcript formats podcast apps read, by extension.
@@ -68,7 +67,7 @@ pub fn transcript_type(name: &str) -> Option<&'static str> {
 }
 
 /// The episode's media, resolved.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Media {
     pub url: String,
     /// Its path in the content folder when it is one of ours: published,

@@ -43,7 +43,7 @@ pub struct Cover {
 }
 
 /// A person credited for a feed or an episode.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Author {
     pub name: String,
     pub email: Option<String>,

@@ -9,9 +9,8 @@ use zstd::bulk::Decompressor;
 
 const LEVEL: i32 = 1;
 
-/// A string, compressed (written out as the string itself).
-#[derive(Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(into = "String", from = "String")]
+/// A string, compressed.
+#[derive(Clone, PartialEq, Eq)]
 pub struct PackedText {
     /// The string's length in bytes, which unpacking needs.
     len: usize,
@@ -55,18 +54,6 @@ impl PackedText {
 impl fmt::Debug for PackedText {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "PackedText({} bytes in {})", self.len, self.packed.len())
-    }
-}
-
-impl From<PackedText> for String {
-    fn from(packed: PackedText) -> String {
-        packed.unpack()
-    }
-}
-
-impl From<String> for PackedText {
-    fn from(text: String) -> PackedText {
-        PackedText::new(&text)
     }
 }
 

@@ -1,13 +1,13 @@
 //! Every episode file, kept between runs: the digest of the bytes last read,
 //! the problems found in them, and the last version that was good enough to
 //! publish. A file whose new bytes have errors keeps serving that version,
-//! so a half-finished edit never takes an episode down.
+//! so a half-finished edit never takes an episode down; one broken when
+//! first read is published from the bytes a [`Recall`] store kept of it.
 
 use super::claims::{Claim, Holders};
 use super::media;
-use super::{read_text, source_key};
+use super::{Recall, Standing, read_text, source_key};
 use crate::diagnostic::Diagnostic;
-use crate::emit::held::Held;
 use crate::model::episode::{self, ParsedEpisode};
 use crate::model::links::LinkTargets;
 use crate::model::{Episode, Series};
@@ -29,8 +29,8 @@ pub(super) struct Episodes {
     waiting: BTreeSet<PathBuf>,
     /// Who holds each number and id among the published versions.
     holders: Holders,
-    /// What an earlier run served while these files were broken.
-    held: HashMap<PathBuf, Held>,
+    /// Where a file broken when first read finds its last good bytes.
+    recall: Option<Arc<dyn Recall>>,
 }
 
 struct EpisodeFile {
@@ -63,6 +63,8 @@ pub(super) struct Wanted<'a> {
 struct Candidate {
     path: PathBuf,
     parsed: ParsedEpisode,
+    /// Its last good bytes, kept by an earlier run, not what is on disk.
+    recalled: bool,
 }
 
 impl Episodes {
@@ -116,6 +118,7 @@ impl Episodes {
             .collect();
         let mut candidates = Vec::new();
         for (path, slug, digest, read) in read {
+            let first_read = !self.files.contains_key(&path);
             let file = self.files.entry(path.clone()).or_insert_with(|| EpisodeFile {
                 slug,
                 digest: None,
@@ -125,14 +128,20 @@ impl Episodes {
             file.digest = digest;
             match read {
                 None => {}
-                Some(Read::Failed(problems)) => file.problems = problems,
+                Some(Read::Failed(problems)) => {
+                    file.problems = problems;
+                    let recalled = first_read.then(|| self.recall(content, &path, series)).flatten();
+                    if let Some(parsed) = recalled {
+                        candidates.push(Candidate { path, parsed, recalled: true });
+                    }
+                }
                 Some(Read::Parsed(parsed, problems)) => {
                     file.problems = problems;
-                    candidates.push(Candidate { path, parsed: *parsed });
+                    candidates.push(Candidate { path, parsed: *parsed, recalled: false });
                 }
             }
         }
-        let mut moved = self.adopt_held(targets);
+        let mut moved = BTreeSet::new();
         let dropped = self.refuse_duplicates(&mut candidates, series);
         for source in dropped {
             targets.episodes.remove(&source);
@@ -152,10 +161,14 @@ impl Episodes {
 
         let assembled: Vec<(PathBuf, Episode, Vec<Diagnostic>)> = candidates
             .into_par_iter()
-            .filter_map(|Candidate { path, parsed }| {
+            .filter_map(|Candidate { path, parsed, recalled }| {
                 let series = series(&self.files.get(&path)?.slug)?;
                 let measure = |asset: &str| media::measure(&content.join(asset));
-                let (episode, problems) = episode::assemble(parsed, &series, base, targets, &measure);
+                let (episode, mut problems) = episode::assemble(parsed, &series, base, targets, &measure);
+                // The file's own problems are what the writer must see.
+                if recalled {
+                    problems.retain(Diagnostic::is_error);
+                }
                 Some((path, episode, problems))
             })
             .collect();
@@ -181,46 +194,42 @@ impl Episodes {
         (moved, done)
     }
 
-    /// The episodes served from their last good version because their
-    /// file now has errors.
-    pub fn held_back(&self) -> Vec<Held> {
+    pub fn recall_from(&mut self, store: Arc<dyn Recall>) {
+        self.recall = Some(store);
+    }
+
+    /// The last good version of a file broken when first read, from the
+    /// bytes kept of it; `None` when none were kept (or they no longer
+    /// parse, e.g. its series' settings changed).
+    fn recall(
+        &self,
+        content: &Path,
+        path: &Path,
+        series: &(dyn Fn(&str) -> Option<Series> + Sync),
+    ) -> Option<ParsedEpisode> {
+        let source = source_key(content, path);
+        let bytes = self.recall.as_ref()?.recall(&source)?;
+        let series = series(self.slug_of(path)?)?;
+        let text = read_text(path, Some(bytes), &mut Vec::new())?;
+        let (parsed, problems) = episode::parse(path, &source, &text, &series);
+        tracing::info!(file = %path.display(), "has errors: serving the version last published from it");
+        parsed.filter(|_| !problems.iter().any(Diagnostic::is_error))
+    }
+
+    /// Every file, with the digest of its bytes when they are what is
+    /// published.
+    pub fn standing(&self, content: &Path) -> Vec<Standing> {
         self.files
             .iter()
-            .filter(|(_, file)| file.problems.iter().any(Diagnostic::is_error))
-            .filter_map(|(path, file)| {
-                let episode = Episode::clone(file.episode.as_ref()?);
-                Some(Held { path: path.clone(), slug: file.slug.clone(), episode })
+            .map(|(path, file)| {
+                let good = !file.problems.iter().any(Diagnostic::is_error) && file.episode.is_some();
+                Standing {
+                    source: source_key(content, path),
+                    path: path.clone(),
+                    good: file.digest.filter(|_| good),
+                }
             })
             .collect()
-    }
-
-    /// Takes back what an earlier run held (see `held_back`).
-    pub fn keep_held(&mut self, held: Vec<Held>) {
-        self.held = held.into_iter().map(|held| (held.path.clone(), held)).collect();
-    }
-
-    /// A file still broken on its first read serves what an earlier run
-    /// held for it, unless another file took its number or id. Returns the
-    /// content paths that got a permalink.
-    fn adopt_held(&mut self, targets: &mut LinkTargets) -> BTreeSet<String> {
-        let mut adopted = BTreeSet::new();
-        for (path, held) in std::mem::take(&mut self.held) {
-            let Some(file) = self.files.get_mut(&path) else { continue };
-            let broken = file.problems.iter().any(Diagnostic::is_error);
-            if file.slug != held.slug || file.episode.is_some() || !broken {
-                continue;
-            }
-            let episode = Arc::new(held.episode);
-            let claims = Claim::held(&file.slug, &episode);
-            if claims.iter().any(|claim| self.holders.of(claim).next().is_some()) {
-                continue;
-            }
-            self.holders.add(&path, &file.slug, &episode);
-            targets.episodes.insert(episode.meta.source.clone(), episode.permalink.clone());
-            adopted.insert(episode.meta.source.clone());
-            file.episode = Some(episode);
-        }
-        adopted
     }
 
     /// Files waiting for their number to be free, with their series.

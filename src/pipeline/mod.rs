@@ -90,6 +90,22 @@ impl Changes {
     }
 }
 
+/// Where a file that is broken when first read finds the bytes it was last
+/// published from (see `state::last_good`), keyed by its source key (its
+/// path under the content folder, with `/`).
+pub trait Recall: Send + Sync {
+    fn recall(&self, source: &str) -> Option<Vec<u8>>;
+}
+
+/// An episode file, and the digest of its bytes when they are what is
+/// published (no errors), for a [`Recall`] store to keep.
+#[derive(Debug)]
+pub struct Standing {
+    pub source: String,
+    pub path: PathBuf,
+    pub good: Option<blake3::Hash>,
+}
+
 /// The content folder as last read.
 pub struct Pipeline {
     content: PathBuf,
@@ -126,16 +142,16 @@ impl Pipeline {
         self.config.podcast_guids = guids;
     }
 
-    /// Takes back the episodes an earlier run served from their last good
-    /// version (their files broken): a restart serves them as it did.
-    pub fn keep_held(&mut self, held: Vec<crate::emit::held::Held>) {
-        self.episodes.keep_held(held);
+    /// A file broken when first read is published from the bytes `store`
+    /// kept of it, as the run that kept them served it.
+    pub fn recall_from(&mut self, store: std::sync::Arc<dyn Recall>) {
+        self.episodes.recall_from(store);
     }
 
-    /// The episodes served from their last good version because their file
-    /// has errors, to keep with feeds/ (see `emit::held`).
-    pub fn held_back(&self) -> Vec<crate::emit::held::Held> {
-        self.episodes.held_back()
+    /// Every episode file, with the digest of its published bytes when the
+    /// file is in good standing.
+    pub fn standing(&self) -> Vec<Standing> {
+        self.episodes.standing(&self.content)
     }
 
     /// Builds for `base_url` instead of site.toml's (a local preview).

@@ -358,11 +358,6 @@ impl Publisher {
         Ok(report)
     }
 
-    /// The output folder.
-    pub fn out(&self) -> &Path {
-        &self.out
-    }
-
     /// What to serve now.
     pub fn snapshot(&self, status: &Status) -> Snapshot {
         let resources = self.served.iter().map(|(path, s)| (path, &s.resource));

@@ -193,7 +193,7 @@ fn podcast_item(episode: &Episode) -> BTreeMap<String, BTreeMap<String, Vec<Exte
         tags.push(podcast_tag(
             "transcript",
             None,
-            &[("url", &transcript.url), ("type", &transcript.mime_type)],
+            &[("url", &transcript.url), ("type", transcript.mime_type)],
         ));
     }
     let mut extensions = BTreeMap::new();

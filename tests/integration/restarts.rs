@@ -341,9 +341,6 @@ fn a_restart_serves_a_broken_episode_as_it_was_with_the_same_validators() {
         (errors.len() == 1 && errors[0]["file"].as_str().unwrap().ends_with("02.md")).then_some(())
     };
     wait_for("the error on the status page", || error(&server));
-    wait_for("the held episode beside the feeds", || {
-        f.out().join(".episodic-held.json").exists().then_some(())
-    });
     let paths =
         ["/s/rss.xml", "/s/atom.xml", "/s/feed.json", "/s/", "/s/2/", "/s/3/", "/rss.xml", "/sitemap.xml"];
     let validators = |server: &Server| -> Vec<(String, u16, String, String)> {
@@ -377,5 +374,78 @@ fn a_restart_serves_a_broken_episode_as_it_was_with_the_same_validators() {
             .contains("<title>Two, fixed</title>")
             .then_some(())
     });
-    wait_for("nothing held", || (!f.out().join(".episodic-held.json").exists()).then_some(()));
+}
+
+#[test]
+fn a_file_broken_while_the_server_was_down_is_served_as_it_was_last_published() {
+    use crate::running::{status, wait_for};
+    use crate::server::Server;
+    let f = site();
+    let server = Server::start(&f, NOW, &[]);
+    let paths = ["/s/rss.xml", "/s/atom.xml", "/s/feed.json", "/s/", "/s/2/", "/rss.xml", "/sitemap.xml"];
+    let validators = |server: &Server| -> Vec<(String, u16, String)> {
+        paths
+            .iter()
+            .map(|path| {
+                let reply = server.get(path, &[]);
+                (path.to_string(), reply.status, reply.header("etag").to_owned())
+            })
+            .collect()
+    };
+    let before = validators(&server);
+    assert_eq!(server.terminate(), Some(0));
+    // Kept in the state directory beside content/, not in the public feeds/.
+    let database = f.content().parent().unwrap().join(".episodic/episodic.sqlite");
+    assert!(database.is_file(), "{} exists", database.display());
+    assert!(
+        !std::fs::read_dir(f.out()).unwrap().any(|e| e
+            .unwrap()
+            .file_name()
+            .to_string_lossy()
+            .contains("sqlite"))
+    );
+
+    // Broken while nothing runs: the next start serves its last good version.
+    f.write("s/02.md", "+++\ntitle = \"Two\"\ndate = \"2026-02-30\"\n+++\nTwo, edited.\n");
+    let server = Server::start(&f, NOW, &[]);
+    let errors = status(&server)["errors"].as_array().unwrap().clone();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(errors[0]["file"].as_str().unwrap().ends_with("02.md"), "{errors:?}");
+    assert!(errors[0]["message"].as_str().unwrap().contains("2026-02-30"), "{errors:?}");
+    assert_eq!(validators(&server), before, "the same bytes and validators as before it broke");
+    let feed = feed_rs::parser::parse(server.get("/s/atom.xml", &[]).body.as_slice()).unwrap();
+    let titles: Vec<String> =
+        feed.entries.iter().map(|e| e.title.as_ref().unwrap().content.clone()).collect();
+    assert!(titles.iter().any(|t| t.contains("Two")), "{titles:?}");
+
+    // A file deleted while the server runs is forgotten: broken and back
+    // after a restart, it is left out.
+    std::fs::remove_file(f.content().join("s/02.md")).unwrap();
+    wait_for("the episode gone", || (server.get("/s/2/", &[]).status == 404).then_some(()));
+    assert_eq!(server.terminate(), Some(0));
+    f.write("s/02.md", "+++\ntitle = \"Two\"\ndate = \"2026-02-30\"\n+++\nTwo, edited.\n");
+    let server = Server::start(&f, NOW, &[]);
+    assert_eq!(server.get("/s/2/", &[]).status, 404);
+    assert_eq!(status(&server)["errors"].as_array().unwrap().len(), 1);
+    assert_eq!(server.terminate(), Some(0));
+}
+
+#[test]
+fn an_unusable_state_directory_does_not_stop_the_server() {
+    use crate::running::status;
+    use crate::server::Server;
+    let f = site();
+    let blocker = f.content().parent().unwrap().join("not-a-directory");
+    std::fs::write(&blocker, "a file where the state directory should be").unwrap();
+    let server = Server::start_with_args(&f, NOW, &[], &["--state", blocker.to_str().unwrap()]);
+    assert_eq!(server.get("/s/2/", &[]).status, 200);
+    let warnings = status(&server)["warnings"].clone();
+    let warning = warnings.as_array().unwrap().iter().find_map(|w| w.as_str()).unwrap_or_default().to_owned();
+    assert!(
+        warning
+            .starts_with("the state database cannot keep the episodes' last good versions (cannot create ")
+            && warning.contains("not-a-directory"),
+        "{warnings}"
+    );
+    assert_eq!(server.terminate(), Some(0));
 }
