@@ -5,6 +5,7 @@
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
+use episodic::audience;
 use episodic::clock::Clock;
 use episodic::emit::Emitter;
 use episodic::http::{self, Limits, Shared};
@@ -145,9 +146,10 @@ pub fn main() -> ExitCode {
         .with_env_filter(
             // lofty's own notes on the files it reads ("using bitrate to
             // estimate duration") are not for writers: what matters is
-            // reported as a diagnostic.
+            // reported as a diagnostic. The access log names readers'
+            // addresses: only when asked for.
             tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,lofty=error".into()),
+                .unwrap_or_else(|_| "info,lofty=error,episodic::access=off".into()),
         )
         .with_writer(std::io::stderr)
         .with_target(false)
@@ -231,6 +233,9 @@ fn serve(
         clock,
         report_damage: Box::new(wiring.damage_report()),
         stopping: std::sync::atomic::AtomicBool::new(false),
+        recorder: audience::Recorder::start(state, wiring.snapshot(), clock)
+            .inspect_err(|e| tracing::warn!(%e, "cannot start counting the audience; serving goes on"))
+            .ok(),
     });
     let (pipeline, out_dir, state) = (source.pipeline(Some(out)), out.to_path_buf(), state.to_path_buf());
     let start = move || start_live(pipeline, &out_dir, &state, clock, wiring, watching);
@@ -267,7 +272,10 @@ fn serve(
         http::handoff::notify_ready();
         Ok(())
     };
-    let served = http::run(listeners, workers, shared, limits, ready).context("serving");
+    let served = http::run(listeners, workers, shared.clone(), limits, ready).context("serving");
+    if let Some(recorder) = &shared.recorder {
+        recorder.flush(std::time::Duration::from_secs(2));
+    }
     if let Some(live) = live {
         live.stop();
     }

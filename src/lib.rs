@@ -12,6 +12,7 @@
 //! `clock`, `live`, `websub` and the binary read the time.
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
 
+pub mod audience;
 pub mod clock;
 pub mod compress;
 pub mod content;

@@ -196,8 +196,31 @@ pub struct Snapshot {
     pub base_path: String,
     pub max_age: u32,
     pub status_json: Bytes,
-    /// Proxies whose forwarding headers name the client (site.toml).
+    pub serving: Serving,
+}
+
+/// What site.toml says of serving, read as requests are answered.
+#[derive(Clone, Debug)]
+pub struct Serving {
+    /// Proxies whose forwarding headers name the client.
     pub trusted_proxies: Arc<[ipnet::IpNet]>,
+    /// Whether readers and subscribers are counted (`audience`).
+    pub audience: bool,
+    /// The site's zone: the audience's days are its days.
+    pub zone: jiff::tz::TimeZone,
+    /// The series' slugs: the audience lists each, counted or not.
+    pub series: Arc<[String]>,
+}
+
+impl Default for Serving {
+    fn default() -> Self {
+        Serving {
+            trusted_proxies: Arc::from([]),
+            audience: true,
+            zone: jiff::tz::TimeZone::UTC,
+            series: Arc::from([]),
+        }
+    }
 }
 
 impl Snapshot {
@@ -224,7 +247,7 @@ impl Snapshot {
         let base_path =
             percent_encoding::percent_decode_str(base_url.path()).decode_utf8_lossy().into_owned();
         let status_json = Bytes::from(serde_json::to_vec_pretty(status).expect("plain structs serialize"));
-        Snapshot { resources, folders, base_path, max_age, status_json, trusted_proxies: Arc::from([]) }
+        Snapshot { resources, folders, base_path, max_age, status_json, serving: Serving::default() }
     }
 
     /// An empty site, e.g. before the first build.
@@ -235,7 +258,7 @@ impl Snapshot {
             base_path: "/".to_owned(),
             max_age: crate::model::site::DEFAULT_CACHE_MAX_AGE,
             status_json: Bytes::from_static(b"{}"),
-            trusted_proxies: Arc::from([]),
+            serving: Serving::default(),
         }
     }
 

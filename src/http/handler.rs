@@ -8,6 +8,7 @@
 use super::connection::Activity;
 use super::range::{self, Ranged};
 use super::{admin, cache_control, conditional, encoding, file, path};
+use crate::audience::{self, Hit, Recorder};
 use crate::clock::Clock;
 use crate::compress::Encoding;
 use crate::snapshot::{Resource, Snapshot, Source};
@@ -38,6 +39,8 @@ pub struct Shared {
     /// Set when the server starts to stop: HTTP/1 responses then say
     /// `Connection: close`, so no connection is closed under a request.
     pub stopping: AtomicBool,
+    /// Counts subscribers and reads; `None` when nothing is counted.
+    pub recorder: Option<Recorder>,
 }
 
 /// The hyper service for one connection.
@@ -90,8 +93,10 @@ impl hyper::service::Service<Request<Incoming>> for Handler {
         let logging = tracing::enabled!(target: "episodic::access", Level::INFO);
         let started = logging.then(Instant::now);
         let closing = self.shared.stopping.load(Ordering::Relaxed) && request.version() <= Version::HTTP_11;
+        let hit = self.hit(&request, &self.shared.snapshot.load());
         match self.respond(&request) {
             Respond::Now(mut response) => {
+                record(&self.shared, hit, response.status());
                 if closing {
                     response.headers_mut().insert(CONNECTION, HeaderValue::from_static("close"));
                 }
@@ -113,8 +118,10 @@ impl hyper::service::Service<Request<Incoming>> for Handler {
                     let client = self.client(&request);
                     (client, request.method().clone(), path, user_agent(&request).to_owned(), started)
                 });
+                let shared = self.shared.clone();
                 Reply::Reading(Box::pin(async move {
                     let mut response = reading.await;
+                    record(&shared, hit, response.status());
                     if closing {
                         response.headers_mut().insert(CONNECTION, HeaderValue::from_static("close"));
                     }
@@ -144,7 +151,7 @@ struct Access<'a> {
 impl Handler {
     /// The client: the peer, or whom a trusted proxy forwarded for.
     fn client(&self, request: &Request<Incoming>) -> IpAddr {
-        let trusted = self.shared.snapshot.load().trusted_proxies.clone();
+        let trusted = self.shared.snapshot.load().serving.trusted_proxies.clone();
         super::client::address(self.peer.ip(), request.headers(), &trusted)
     }
 }
@@ -301,36 +308,43 @@ impl Handler {
     }
 
     fn admin(&self, request: &Request<Incoming>, page: &str, snapshot: &Snapshot) -> Response<Body> {
-        if page == "health" {
-            return health(snapshot);
-        }
         let allowed = admin::is_allowed(self.peer, request.headers(), self.shared.admin_token.as_deref());
-        if !allowed || page != "status" {
-            return plain(StatusCode::NOT_FOUND, "not found\n");
+        admin::respond(page, allowed, snapshot, self.shared.recorder.as_ref())
+    }
+
+    /// The parts of a request the audience may count, once its status is
+    /// known; `None` when nothing of it could count.
+    fn hit(&self, request: &Request<Incoming>, snapshot: &Snapshot) -> Option<Hit> {
+        self.shared.recorder.as_ref()?;
+        let path = request.uri().path();
+        if !snapshot.serving.audience || !audience::worth_recording(path, 200) {
+            return None;
         }
-        Response::builder()
-            .header(CONTENT_TYPE, "application/json")
-            .header(CACHE_CONTROL, "no-store")
-            .header(CONTENT_LENGTH, snapshot.status_json.len())
-            .body(Body::from(snapshot.status_json.clone()))
-            .expect("constant headers are valid")
+        let headers = request.headers();
+        let trusted = &snapshot.serving.trusted_proxies;
+        Some(Hit {
+            path: path.into(),
+            status: 0,
+            client: super::client::address(self.peer.ip(), headers, trusted),
+            user_agent: headers.get(USER_AGENT).cloned(),
+            get: request.method() == Method::GET,
+            prefetch: headers.get("sec-purpose").is_some_and(|v| v.as_bytes().starts_with(b"prefetch")),
+            author: admin::is_allowed(self.peer, headers, self.shared.admin_token.as_deref()),
+        })
     }
 }
 
-/// `/_episodic/health`, for anyone (load balancers, uptime monitors): `ok`
-/// while there is something to serve, and nothing else about the site.
-fn health(snapshot: &Snapshot) -> Response<Body> {
-    let (status, text) = if snapshot.is_empty() {
-        (StatusCode::SERVICE_UNAVAILABLE, "starting\n")
-    } else {
-        (StatusCode::OK, "ok\n")
-    };
-    let mut response = plain(status, text);
-    response.headers_mut().insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
+/// Counts `hit` if what answered it may count.
+fn record(shared: &Shared, hit: Option<Hit>, status: StatusCode) {
+    if let (Some(recorder), Some(mut hit)) = (&shared.recorder, hit)
+        && audience::worth_recording(&hit.path, status.as_u16())
+    {
+        hit.status = status.as_u16();
+        recorder.record(hit);
+    }
 }
 
-fn plain(status: StatusCode, text: &'static str) -> Response<Body> {
+pub(super) fn plain(status: StatusCode, text: &'static str) -> Response<Body> {
     Response::builder()
         .status(status)
         .header(CONTENT_TYPE, "text/plain; charset=utf-8")

@@ -31,6 +31,8 @@ pub struct Site {
     pub icon: Option<Icon>,
     /// Reverse proxies whose `Forwarded`/`X-Forwarded-For` name the client.
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Count subscribers and reads (`audience = false` turns it off).
+    pub audience: bool,
 }
 
 /// A square picture in the content folder that stands for the site in
@@ -58,6 +60,7 @@ const KEYS: &[&str] = &[
     "pings",
     "icon",
     "trusted_proxies",
+    "audience",
 ];
 
 /// Five minutes: aggregators poll about that often anyway.
@@ -138,6 +141,7 @@ pub fn parse(
             net
         })
         .collect();
+    let audience = reader.bool("audience").unwrap_or(true);
     let base_url = base_url_instead.cloned().or(base_url).unwrap_or_else(|| fallback().base_url);
     let icon = read_icon(&mut reader, &base_url, targets);
     let site = Site {
@@ -153,6 +157,7 @@ pub fn parse(
         pings,
         icon,
         trusted_proxies,
+        audience,
     };
     (site, reader.problems)
 }
@@ -178,6 +183,7 @@ pub fn fallback() -> Site {
         websub_hub: None,
         pings: Vec::new(),
         trusted_proxies: Vec::new(),
+        audience: true,
         icon: None,
     }
 }

@@ -22,7 +22,7 @@ use crate::compress::{self, Effort, Encoding};
 use crate::emit::{self, EmitError, EmitReport, Emitter, Encoded};
 use crate::pipeline::Build;
 use crate::render::{Body, Output, Sink};
-use crate::snapshot::{self, Resource, Snapshot, Source, Status, Variant};
+use crate::snapshot::{self, Resource, Serving, Snapshot, Source, Status, Variant};
 use rayon::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -45,7 +45,7 @@ pub struct Publisher {
     out: PathBuf,
     /// Base URL, max-age and podcast GUIDs, as in the manifest.
     note: Note,
-    trusted_proxies: Arc<[ipnet::IpNet]>,
+    serving: Serving,
     hub: Option<Url>,
     served: BTreeMap<String, Served>,
     /// Served from what an earlier run left in feeds/ (see `start`).
@@ -126,7 +126,7 @@ impl Publisher {
         let publisher = Publisher {
             out: out.to_path_buf(),
             note,
-            trusted_proxies: trusted_proxies(build.catalog.as_ref()),
+            serving: serving(build.catalog.as_ref()),
             hub,
             served,
             carried,
@@ -168,7 +168,7 @@ impl Publisher {
     pub fn update(&mut self, build: &Build, wall: SystemTime) -> Result<Changed, PublishError> {
         let catalog = build.catalog.as_ref().ok_or(PublishError::Config)?;
         self.note = Note::of(catalog, Some(&self.note));
-        self.trusted_proxies = trusted_proxies(Some(catalog));
+        self.serving = serving(Some(catalog));
         self.hub.clone_from(&catalog.site.websub_hub);
         let site = (&self.note.base_url, self.hub.as_ref());
         // Most outputs are as served (one edit among 10,000 episodes): find
@@ -362,13 +362,18 @@ impl Publisher {
     pub fn snapshot(&self, status: &Status) -> Snapshot {
         let resources = self.served.iter().map(|(path, s)| (path, &s.resource));
         let mut snapshot = Snapshot::new(resources, &self.note.base_url, self.note.max_age, status);
-        snapshot.trusted_proxies = self.trusted_proxies.clone();
+        snapshot.serving = self.serving.clone();
         snapshot
     }
 }
 
-fn trusted_proxies(catalog: Option<&crate::model::Catalog>) -> Arc<[ipnet::IpNet]> {
-    catalog.map_or_else(|| Arc::from([]), |c| Arc::from(c.site.trusted_proxies.as_slice()))
+fn serving(catalog: Option<&crate::model::Catalog>) -> Serving {
+    catalog.map_or_else(Serving::default, |c| Serving {
+        trusted_proxies: Arc::from(c.site.trusted_proxies.as_slice()),
+        audience: c.site.audience,
+        zone: c.site.timezone.clone(),
+        series: c.series.iter().map(|entry| entry.series.slug.clone()).collect(),
+    })
 }
 
 /// The URL `path` is served at.

@@ -67,7 +67,7 @@ impl LastGood {
             return Ok(0);
         }
         let mut written = Vec::new();
-        let tx = db.transaction()?;
+        let tx = db.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         {
             let mut upsert = tx.prepare_cached(
                 "INSERT INTO last_good (source, digest, zstd) VALUES (?1, ?2, ?3)

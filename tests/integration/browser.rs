@@ -11,12 +11,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-fn chromium() -> Option<PathBuf> {
+pub(crate) fn chromium() -> Option<PathBuf> {
     ["/usr/bin/chromium", "/usr/bin/chromium-browser"].into_iter().map(PathBuf::from).find(|p| p.exists())
 }
 
 /// Runs Chromium headless on `url` with `args`, killed after a minute.
-fn headless(browser: &Path, profile: &Path, args: &[&str], url: &str) -> Output {
+pub(crate) fn headless(browser: &Path, profile: &Path, args: &[&str], url: &str) -> Output {
     let mut child = Command::new(browser)
         .args([
             "--headless",

@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod archives;
+mod audience;
 mod bad_input;
 mod browser;
 mod caching;

@@ -37,6 +37,13 @@ impl Server {
         Self::spawn(fixture, now, &env, &[], Stdio::from(file))
     }
 
+    /// Starts `serve` with the log a writer gets by default (no
+    /// `RUST_LOG`) written to `log`.
+    pub fn start_with_default_log(fixture: &Fixture, now: &str, log: &std::path::Path) -> Server {
+        let file = std::fs::File::create(log).expect("create the log file");
+        Self::spawn(fixture, now, &[("RUST_LOG", "")], &[], Stdio::from(file))
+    }
+
     fn spawn(fixture: &Fixture, now: &str, env: &[(&str, &str)], args: &[&str], stderr: Stdio) -> Server {
         let mut command = Command::new(env!("CARGO_BIN_EXE_episodic"));
         command
@@ -52,7 +59,10 @@ impl Server {
             .stdout(Stdio::piped())
             .stderr(stderr);
         for (key, value) in env {
-            command.env(key, value);
+            match *value {
+                "" => command.env_remove(key),
+                value => command.env(key, value),
+            };
         }
         let mut child = command.spawn().expect("start episodic serve");
         let stdout = child.stdout.take().expect("piped stdout");
