@@ -7,7 +7,7 @@ use regex::Regex;
 use std::sync::LazyLock;
 
 /// Past this a User-Agent is ignored as garbage (real ones are far shorter).
-const LONGEST: usize = 512;
+pub const LONGEST: usize = 512;
 /// Counts above this are not believed.
 const LARGEST_COUNT: u64 = 10_000_000;
 

@@ -3,33 +3,31 @@
 //!
 //! The handler only `record`s a small [`Hit`] into a bounded channel (when
 //! it is full the hit is dropped and counted, never waited for); one
-//! thread classifies them (`agents`) and commits each second (`store`),
-//! then refreshes the summary `/_episodic/status` shows (`report`).
+//! thread (`writer`) classifies them (`agents`) and commits each second
+//! (`store`), then refreshes the summary `/_episodic/status` shows
+//! (`report`).
 
 pub mod agents;
 pub mod report;
 pub mod stats;
 mod store;
+mod writer;
 
 use crate::clock::Clock;
 use crate::snapshot::Snapshot;
-use agents::Agent;
 use arc_swap::ArcSwap;
-use hyper::header::HeaderValue;
 use jiff::Timestamp;
 use rusqlite::Connection;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TrySendError};
+use std::sync::mpsc::{SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-/// Hits waiting for the writer: a second of a busy server's feeds and
-/// pages; past it they are dropped (and counted).
+/// Hits waiting for the writer, which drains them every 100 ms: past
+/// this they are dropped (and counted).
 const QUEUE: usize = 16_384;
-/// How often counts are committed: a kill loses at most this.
-const TICK: Duration = Duration::from_secs(1);
 /// The feeds a series' subscribers poll.
 pub const FEEDS: [&str; 3] = ["rss.xml", "atom.xml", "feed.json"];
 
@@ -38,7 +36,10 @@ pub struct Hit {
     pub path: Box<str>,
     pub status: u16,
     pub client: IpAddr,
-    pub user_agent: Option<HeaderValue>,
+    /// The User-Agent's bytes, copied (a clone of the header would keep
+    /// the whole request buffer alive, and free it on the writer's thread);
+    /// `None` when there is none or it is too long to be real.
+    pub user_agent: Option<Box<[u8]>>,
     /// GET (a HEAD reads nothing).
     pub get: bool,
     /// `Sec-Purpose: prefetch`: the browser may never show it.
@@ -75,7 +76,7 @@ fn subject<'a>(path: &'a str, base_path: &str) -> Option<Subject<'a>> {
 }
 
 /// What the writer thread is sent.
-enum Message {
+pub(crate) enum Message {
     Hit(Hit),
     /// Commit now, then say so (a stopping server).
     Flush(SyncSender<()>),
@@ -87,7 +88,7 @@ pub struct Recorder {
     shared: Arc<Shared>,
 }
 
-struct Shared {
+pub(crate) struct Shared {
     dropped: AtomicU64,
     /// The summary as of the last commit.
     summary: ArcSwap<report::Audience>,
@@ -117,7 +118,7 @@ impl Recorder {
             snapshot,
             clock,
         });
-        let writer = Writer { shared: shared.clone(), db: None, day: String::new() };
+        let writer = writer::Writer::new(shared.clone());
         std::thread::Builder::new().name("episodic-audience".into()).spawn(move || writer.run(&receiver))?;
         Ok(Recorder { sender, shared })
     }
@@ -159,148 +160,6 @@ impl Recorder {
         let db = reader.as_ref().ok_or("no database")?;
         report::history(db, since).map_err(|e| e.to_string())
     }
-}
-
-struct Writer {
-    shared: Arc<Shared>,
-    db: Option<Connection>,
-    /// The day of the last commit.
-    day: String,
-}
-
-impl Writer {
-    fn run(mut self, hits: &Receiver<Message>) {
-        let mut batch = Vec::new();
-        let mut next = Instant::now();
-        loop {
-            match hits.recv_timeout(next.saturating_duration_since(Instant::now())) {
-                Ok(Message::Hit(hit)) => batch.push(hit),
-                Ok(Message::Flush(done)) => {
-                    self.commit(std::mem::take(&mut batch));
-                    let _ = done.send(());
-                }
-                Err(RecvTimeoutError::Timeout) => {
-                    self.commit(std::mem::take(&mut batch));
-                    next = Instant::now() + TICK;
-                }
-                Err(RecvTimeoutError::Disconnected) => {
-                    self.commit(batch);
-                    return;
-                }
-            }
-        }
-    }
-
-    /// Counts `batch` and ends past days, in one transaction; then
-    /// refreshes the summary. A failure drops the batch and says why.
-    fn commit(&mut self, batch: Vec<Hit>) {
-        let snapshot = self.shared.snapshot.load_full();
-        let now = self.shared.clock.now();
-        let today = now.to_zoned_datetime(snapshot.serving.zone.clone()).date();
-        let week_start = today.checked_sub(jiff::Span::new().days(6)).unwrap_or(today).to_string();
-        let today = today.to_string();
-        if batch.is_empty() && today == self.day && self.db.is_some() {
-            return;
-        }
-        let outcome = self.write(&batch, &snapshot.base_path, &today, &week_start);
-        let mut summary = match outcome {
-            Ok(()) => {
-                self.day = today;
-                let db = self.db.as_ref().expect("written through it");
-                report::audience(db, &week_start, &snapshot.serving.series).unwrap_or_else(|e| {
-                    report::Audience {
-                        recorder: report::Recorder { error: Some(e.to_string()), ..Default::default() },
-                        ..Default::default()
-                    }
-                })
-            }
-            Err(why) => {
-                tracing::warn!(%why, "the audience counts could not be written; serving goes on");
-                self.db = None;
-                let previous = self.shared.summary.load();
-                report::Audience {
-                    recorder: report::Recorder {
-                        last_commit: previous.recorder.last_commit.clone(),
-                        error: Some(why),
-                        ..Default::default()
-                    },
-                    ..Default::default()
-                }
-            }
-        };
-        if summary.recorder.error.is_none() {
-            summary.recorder.last_commit = Some(rfc3339(now));
-        }
-        summary.recorder.dropped = self.shared.dropped.load(Ordering::Relaxed);
-        self.shared.summary.store(Arc::new(summary));
-    }
-
-    fn write(&mut self, batch: &[Hit], base_path: &str, today: &str, week_start: &str) -> Result<(), String> {
-        if self.db.is_none() {
-            self.db = Some(crate::state::open(&self.shared.state)?);
-        }
-        let db = self.db.as_mut().expect("just opened");
-        let tx = db
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-            .map_err(|e| e.to_string())?;
-        store::forget_before(&tx, today, week_start).map_err(|e| e.to_string())?;
-        let mut salt = None;
-        for hit in batch {
-            count(&tx, hit, base_path, today, week_start, &mut salt).map_err(|e| e.to_string())?;
-        }
-        store::note_reported(&tx, today, week_start).map_err(|e| e.to_string())?;
-        tx.commit().map_err(|e| e.to_string())
-    }
-}
-
-/// Counts one hit on `day`.
-fn count(
-    tx: &rusqlite::Transaction<'_>,
-    hit: &Hit,
-    base_path: &str,
-    day: &str,
-    week_start: &str,
-    salt: &mut Option<[u8; 32]>,
-) -> rusqlite::Result<()> {
-    let Some(subject) = subject(&hit.path, base_path) else { return Ok(()) };
-    let agent = agents::classify(hit.user_agent.as_ref().map(HeaderValue::as_bytes));
-    let mut client = |tx: &rusqlite::Transaction<'_>| -> rusqlite::Result<[u8; 32]> {
-        let salt = match salt {
-            Some(salt) => *salt,
-            None => *salt.insert(store::salt(tx, day)?),
-        };
-        Ok(client_hash(&salt, hit.client, hit.user_agent.as_ref().map_or(&[][..], HeaderValue::as_bytes)))
-    };
-    match (subject, agent) {
-        (Subject::Feed { series, feed }, Agent::Reporting { aggregator, feed_id, count: Some(count) }) => {
-            let report = store::Report { series, feed, aggregator, feed_id: feed_id.as_deref(), count };
-            store::report(tx, day, week_start, &report)
-        }
-        (Subject::Feed { series, .. }, Agent::Silent(service)) => store::silent(tx, day, series, service),
-        (Subject::Feed { series, feed }, Agent::Person) if hit.get && !hit.author => {
-            let client = client(tx)?;
-            store::see(tx, day, &format!("s:{series}"), &client)?;
-            store::see(tx, day, &format!("f:{series}/{feed}"), &client).map(drop)
-        }
-        (Subject::Episode { series, number }, Agent::Person) if hit.get && !hit.prefetch && !hit.author => {
-            let client = client(tx)?;
-            store::see(tx, day, &format!("r:{series}/{number}"), &client).map(drop)
-        }
-        _ => Ok(()),
-    }
-}
-
-/// A client, for the day: its address (an IPv6 one by its /64, which one
-/// household or phone keeps) and User-Agent, hashed with the day's salt.
-fn client_hash(salt: &[u8; 32], address: IpAddr, user_agent: &[u8]) -> [u8; 32] {
-    let mut hasher = blake3::Hasher::new_keyed(salt);
-    match address.to_canonical() {
-        IpAddr::V4(v4) => hasher.update(&v4.octets()),
-        IpAddr::V6(v6) => hasher.update(&v6.octets()[..8]),
-    };
-    hasher.update(&[0xff]);
-    hasher.update(user_agent);
-    *hasher.finalize().as_bytes()
 }
 
 fn rfc3339(at: Timestamp) -> String {

@@ -7,19 +7,92 @@
 //!   day's `seen` rows when the day ends, so no hash outlives its day.
 //! - `seen`: (day, subject, keyed hash of client) for subjects `s:SERIES`
 //!   (direct subscribers), `f:SERIES/FEED` and `r:SERIES/NUMBER` (reads).
+//! - `sketch`: past [`EXACT`] readers in a day, a subject's `seen` rows
+//!   become one HyperLogLog sketch of them (a flood of made-up readers
+//!   costs a few kilobytes, not a row each); deleted at day end too.
 //! - `daily`: how many distinct clients each subject had each day.
 //! - `reported`: the latest count per (series, feed, aggregator, key), key
 //!   being the aggregator's feed id or else the feed; `reported_daily`
 //!   their sums by day, for the chart; `silent`: services seen polling.
 
-use rusqlite::{OptionalExtension, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
+
+/// Readers of one subject in one day counted exactly; past this, by sketch.
+pub const EXACT: i64 = 10_000;
+
+/// An estimate of how many distinct readers, from their hashes.
+pub type Sketch = cardinality_estimator::CardinalityEstimator<[u8]>;
+
+/// Adds a reader's hash (its first 8 bytes: a keyed hash is uniform).
+pub fn sketch_add(sketch: &mut Sketch, client: &[u8; 32]) {
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&client[..8]);
+    sketch.insert_hash(u64::from_le_bytes(first));
+}
+
+/// Today's sketched subjects.
+pub fn sketches(db: &Connection, day: &str) -> rusqlite::Result<Vec<(String, Sketch)>> {
+    let mut query = db.prepare("SELECT subject, hll FROM sketch WHERE day = ?1")?;
+    let rows = query.query_map(params![day], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?)))?;
+    let mut sketches = Vec::new();
+    for row in rows {
+        let (subject, bytes) = row?;
+        // One that cannot be read starts again (it undercounts, never fails).
+        sketches.push((subject, serde_json::from_slice(&bytes).unwrap_or_default()));
+    }
+    Ok(sketches)
+}
+
+/// Whether `subject` has reached [`EXACT`] readers on `day`.
+pub fn is_full(tx: &Transaction<'_>, day: &str, subject: &str) -> rusqlite::Result<bool> {
+    let count: Option<i64> = tx
+        .prepare_cached("SELECT count FROM daily WHERE day = ?1 AND subject = ?2")?
+        .query_row(params![day, subject], |r| r.get(0))
+        .optional()?;
+    Ok(count.unwrap_or(0) >= EXACT)
+}
+
+/// Turns `subject`'s readers on `day` into a sketch: its `seen` rows go.
+pub fn to_sketch(tx: &Transaction<'_>, day: &str, subject: &str) -> rusqlite::Result<Sketch> {
+    let mut sketch = Sketch::new();
+    {
+        let mut query = tx.prepare("SELECT client FROM seen WHERE day = ?1 AND subject = ?2")?;
+        let rows = query.query_map(params![day, subject], |r| r.get::<_, Vec<u8>>(0))?;
+        for row in rows {
+            if let Ok(client) = <[u8; 32]>::try_from(row?) {
+                sketch_add(&mut sketch, &client);
+            }
+        }
+    }
+    tx.execute("DELETE FROM seen WHERE day = ?1 AND subject = ?2", params![day, subject])?;
+    Ok(sketch)
+}
+
+/// Keeps `sketch` and its estimate as the day's count (never lower than
+/// the exact count it started from).
+pub fn save_sketch(tx: &Transaction<'_>, day: &str, subject: &str, sketch: &Sketch) -> rusqlite::Result<()> {
+    let bytes =
+        serde_json::to_vec(sketch).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
+    tx.prepare_cached(
+        "INSERT INTO sketch (day, subject, hll) VALUES (?1, ?2, ?3)
+         ON CONFLICT (day, subject) DO UPDATE SET hll = excluded.hll",
+    )?
+    .execute(params![day, subject, bytes])?;
+    let estimate = i64::try_from(sketch.estimate()).unwrap_or(i64::MAX);
+    tx.prepare_cached(
+        "INSERT INTO daily (day, subject, count) VALUES (?1, ?2, ?3)
+         ON CONFLICT (day, subject) DO UPDATE SET count = max(count, excluded.count)",
+    )?
+    .execute(params![day, subject, estimate])?;
+    Ok(())
+}
 
 /// Keys one aggregator may have per feed: counts are claims, and a
 /// client inventing feed ids must not add up to anything.
 pub const KEYS_PER_AGGREGATOR: i64 = 8;
 
 /// The day's salt, made when the day's first client is seen.
-pub fn salt(tx: &Transaction<'_>, day: &str) -> rusqlite::Result<[u8; 32]> {
+pub fn salt(tx: &Connection, day: &str) -> rusqlite::Result<[u8; 32]> {
     let known: Option<Vec<u8>> =
         tx.query_row("SELECT salt FROM salt WHERE day = ?1", params![day], |r| r.get(0)).optional()?;
     if let Some(salt) = known.and_then(|s| <[u8; 32]>::try_from(s).ok()) {
@@ -123,6 +196,7 @@ pub fn note_reported(tx: &Transaction<'_>, day: &str, week_start: &str) -> rusql
 pub fn forget_before(tx: &Transaction<'_>, today: &str, week_start: &str) -> rusqlite::Result<()> {
     tx.execute("DELETE FROM salt WHERE day < ?1", params![today])?;
     tx.execute("DELETE FROM seen WHERE day < ?1", params![today])?;
+    tx.execute("DELETE FROM sketch WHERE day < ?1", params![today])?;
     tx.execute("DELETE FROM reported WHERE last_day < ?1", params![week_start])?;
     tx.execute("DELETE FROM silent WHERE last_day < ?1", params![week_start])?;
     Ok(())

@@ -326,7 +326,11 @@ impl Handler {
             path: path.into(),
             status: 0,
             client: super::client::address(self.peer.ip(), headers, trusted),
-            user_agent: headers.get(USER_AGENT).cloned(),
+            user_agent: headers
+                .get(USER_AGENT)
+                .map(HeaderValue::as_bytes)
+                .filter(|ua| ua.len() <= audience::agents::LONGEST)
+                .map(Box::from),
             get: request.method() == Method::GET,
             prefetch: headers.get("sec-purpose").is_some_and(|v| v.as_bytes().starts_with(b"prefetch")),
             author: admin::is_allowed(self.peer, headers, self.shared.admin_token.as_deref()),

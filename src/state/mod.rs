@@ -33,6 +33,10 @@ const MIGRATIONS: &[M<'static>] = &[
             day TEXT NOT NULL, subject TEXT NOT NULL, client BLOB NOT NULL,
             PRIMARY KEY (day, subject, client)
         ) STRICT, WITHOUT ROWID;
+        CREATE TABLE sketch (
+            day TEXT NOT NULL, subject TEXT NOT NULL, hll BLOB NOT NULL,
+            PRIMARY KEY (day, subject)
+        ) STRICT, WITHOUT ROWID;
         CREATE TABLE daily (
             day TEXT NOT NULL, subject TEXT NOT NULL, count INTEGER NOT NULL,
             PRIMARY KEY (day, subject)

@@ -238,7 +238,8 @@ fn at_midnight_the_salt_and_hashes_go_and_new_feed_ids_count_from_their_second_d
     assert_eq!(days("seen"), ["2026-11-24"]);
 
     wait_for("midnight in Seoul and the day's end", || {
-        (days("salt").is_empty() && days("seen").is_empty()).then_some(())
+        let gone = |table: &str| !days(table).contains(&"2026-11-24".to_owned());
+        (gone("salt") && gone("seen")).then_some(())
     });
     from(&server, "/s/rss.xml", "192.0.2.1", "Feedbin feed-id:1697787 - 3 subscribers");
     from(&server, "/s/rss.xml", "192.0.2.2", "Feedbin feed-id:1697788 - 4 subscribers");
@@ -332,4 +333,54 @@ fn audience_false_counts_nothing() {
     });
     assert_eq!(audience["series"], json!({"s": nobody}));
     assert_eq!(audience["episodes"], json!({"s/2": {"reads": 1, "reads_7d": 1}}));
+}
+
+#[test]
+fn past_ten_thousand_readers_a_day_an_episode_is_counted_by_sketch() {
+    use std::io::{Read, Write};
+    let f = site("");
+    let server = Server::start(&f, NOW, &[]);
+    let etag = server.get("/s/1/", &[]).header("etag").to_owned();
+    // 10,050 readers, each its own address, asking again (304), pipelined
+    // on one connection.
+    const READERS: u32 = 10_050;
+    let mut requests = Vec::new();
+    for n in 0..READERS {
+        let address = format!("10.{}.{}.{}", n >> 16, (n >> 8) & 255, n & 255);
+        write!(
+            requests,
+            "GET /s/1/ HTTP/1.1\r\nHost: x\r\nUser-Agent: {FIREFOX}\r\nX-Forwarded-For: {address}\r\nIf-None-Match: {etag}\r\n\r\n"
+        )
+        .unwrap();
+    }
+    let mut stream = std::net::TcpStream::connect(server.addr).unwrap();
+    stream.set_read_timeout(Some(std::time::Duration::from_secs(60))).unwrap();
+    let mut writer = stream.try_clone().unwrap();
+    let sending = std::thread::spawn(move || writer.write_all(&requests).unwrap());
+    let (mut answered, mut seen, mut buffer) = (0, Vec::new(), [0u8; 65536]);
+    while answered < READERS {
+        let n = stream.read(&mut buffer).unwrap();
+        assert!(n > 0, "closed after {answered} answers");
+        seen.extend_from_slice(&buffer[..n]);
+        let marker = b"HTTP/1.1 304 ";
+        let complete = seen.len().saturating_sub(marker.len() - 1);
+        answered += seen[..complete].windows(marker.len()).filter(|w| *w == marker).count() as u32;
+        seen.drain(..complete);
+    }
+    sending.join().unwrap();
+
+    let audience = settled(&server);
+    let reads = audience["episodes"]["s/1"]["reads"].as_u64().unwrap();
+    eprintln!("{reads} reads estimated for {READERS} readers");
+    assert!((9_750..=10_350).contains(&reads), "{reads} reads estimated for {READERS} readers");
+    assert_eq!(audience["recorder"]["dropped"], 0);
+    let db =
+        rusqlite::Connection::open(f.content().parent().unwrap().join(".episodic/episodic.sqlite")).unwrap();
+    let rows = |sql: &str| -> i64 { db.query_row(sql, [], |r| r.get(0)).unwrap() };
+    assert_eq!(
+        rows("SELECT count(*) FROM seen WHERE subject = 'r:s/1'"),
+        0,
+        "one sketch instead of a row each"
+    );
+    assert_eq!(rows("SELECT count(*) FROM sketch WHERE subject = 'r:s/1'"), 1);
 }
