@@ -3,7 +3,8 @@
 
 Usage (from the repo root): python3 benches/audience.py
 Env: EPISODIC_BIN (default: cargo build --release), DURATION (10, seconds
-per wrk run), ROUNDS (3), FLOOD (600, seconds of the flood; 0 skips it).
+per wrk run), ROUNDS (3; 0 skips part 1), FLOOD (600, seconds of the
+flood; 0 skips part 2).
 
 1. Serve, audience on vs off (site.toml `audience = false`), in one run:
    two servers on the sample content, measured back to back per case and
@@ -176,7 +177,8 @@ def main() -> None:
         subprocess.run(["cargo", "build", "--release"], cwd=ROOT, check=True)
         binary = os.path.join(ROOT, "target", "release", "episodic")
     with work_dir("episodic-audience-") as work:
-        overhead(binary, work)
+        if ROUNDS > 0:
+            overhead(binary, work)
         if FLOOD > 0:
             flood(binary, work)
 

@@ -447,5 +447,14 @@ fn an_unusable_state_directory_does_not_stop_the_server() {
             && warning.contains("not-a-directory"),
         "{warnings}"
     );
+    // The audience is not counted, and says why; serving goes on.
+    let error = crate::running::wait_for("the recorder's error", || {
+        status(&server)["audience"]["recorder"]["error"].as_str().map(str::to_owned)
+    });
+    assert!(error.starts_with("cannot create ") && error.contains("not-a-directory"), "{error}");
+    assert_eq!(server.get("/s/1/", &[("user-agent", "Mozilla/5.0 Firefox/133.0")]).status, 200);
+    let stats = server.get("/_episodic/stats", &[]);
+    assert_eq!(stats.status, 500);
+    assert_eq!(stats.body, b"the audience counts cannot be read; see the log\n");
     assert_eq!(server.terminate(), Some(0));
 }
