@@ -6,6 +6,7 @@
 
 use super::claims::{Claim, Holders};
 use super::media;
+use super::read::{Read, read_episode};
 use super::{Recall, Standing, read_text, source_key};
 use crate::diagnostic::Diagnostic;
 use crate::model::episode::{self, ParsedEpisode};
@@ -13,7 +14,6 @@ use crate::model::links::LinkTargets;
 use crate::model::{Episode, Series};
 use rayon::prelude::*;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
-use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use url::Url;
@@ -370,40 +370,4 @@ impl Episodes {
     pub fn problems(&self) -> impl Iterator<Item = &Diagnostic> {
         self.files.values().flat_map(|f| &f.problems)
     }
-}
-
-enum Read {
-    Parsed(Box<ParsedEpisode>, Vec<Diagnostic>),
-    Failed(Vec<Diagnostic>),
-}
-
-/// Reads one file; `None` when its bytes are the `known` ones.
-fn read_episode(
-    content: &Path,
-    path: &Path,
-    series: &Series,
-    known: Option<blake3::Hash>,
-) -> (Option<blake3::Hash>, Option<Read>) {
-    let bytes = match fs::read(path) {
-        Ok(bytes) => bytes,
-        Err(e) => {
-            let problem = Diagnostic::error(path, format!("cannot read this file: {e}"));
-            return (None, Some(Read::Failed(vec![problem])));
-        }
-    };
-    let digest = blake3::hash(&bytes);
-    if known == Some(digest) {
-        return (known, None);
-    }
-    let mut problems = Vec::new();
-    let Some(text) = read_text(path, Some(bytes), &mut problems) else {
-        return (Some(digest), Some(Read::Failed(problems)));
-    };
-    let (parsed, more) = episode::parse(path, &source_key(content, path), &text, series);
-    problems.extend(more);
-    let read = match parsed {
-        Some(parsed) => Read::Parsed(Box::new(parsed), problems),
-        None => Read::Failed(problems),
-    };
-    (Some(digest), Some(read))
 }

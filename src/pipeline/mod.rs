@@ -16,6 +16,7 @@ mod claims;
 mod config;
 mod episodes;
 mod media;
+mod read;
 mod templates;
 #[cfg(test)]
 mod tests;
