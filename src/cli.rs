@@ -236,6 +236,7 @@ fn serve(
         recorder: audience::Recorder::start(state, wiring.snapshot(), clock)
             .inspect_err(|e| tracing::warn!(%e, "cannot start counting the audience; serving goes on"))
             .ok(),
+        limiter: http::limit::Limiter::default(),
     });
     let (pipeline, out_dir, state) = (source.pipeline(Some(out)), out.to_path_buf(), state.to_path_buf());
     let start = move || start_live(pipeline, &out_dir, &state, clock, wiring, watching);

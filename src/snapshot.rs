@@ -210,6 +210,8 @@ pub struct Serving {
     pub zone: jiff::tz::TimeZone,
     /// The series' slugs: the audience lists each, counted or not.
     pub series: Arc<[String]>,
+    /// Brake clients that poll a feed far faster than max-age (`http::limit`).
+    pub poll_limit: bool,
 }
 
 impl Default for Serving {
@@ -219,6 +221,7 @@ impl Default for Serving {
             audience: true,
             zone: jiff::tz::TimeZone::UTC,
             series: Arc::from([]),
+            poll_limit: false,
         }
     }
 }

@@ -20,21 +20,30 @@ const STALE_IF_ERROR: u32 = 86_400;
 const FLOOR: u32 = 1;
 
 pub fn header(max_age: u32, changes_at: Option<Timestamp>, now: Timestamp) -> HeaderValue {
+    match shortened(max_age, changes_at, now) {
+        Some(seconds) => {
+            let value = format!("public, max-age={seconds}, stale-if-error={STALE_IF_ERROR}");
+            HeaderValue::from_str(&value).expect("ASCII digits and words")
+        }
+        None => long(max_age),
+    }
+}
+
+/// The max-age `header` sends.
+pub fn seconds(max_age: u32, changes_at: Option<Timestamp>, now: Timestamp) -> u32 {
+    shortened(max_age, changes_at, now).unwrap_or(max_age)
+}
+
+/// The max-age before a scheduled change, when it must be shorter.
+fn shortened(max_age: u32, changes_at: Option<Timestamp>, now: Timestamp) -> Option<u32> {
     let until_change = changes_at.map(|at| {
         let nanos = at.as_nanosecond() - now.as_nanosecond();
         let seconds = (nanos + 999_999_999).div_euclid(1_000_000_000);
         u32::try_from(seconds.max(i128::from(FLOOR))).unwrap_or(u32::MAX)
-    });
+    })?;
     // A cache may serve a stale copy for max-age + stale-while-revalidate:
     // that whole span must end before the scheduled change.
-    match until_change {
-        Some(seconds) if seconds < max_age.saturating_add(STALE_WHILE_REVALIDATE) => {
-            let seconds = seconds.min(max_age);
-            let value = format!("public, max-age={seconds}, stale-if-error={STALE_IF_ERROR}");
-            HeaderValue::from_str(&value).expect("ASCII digits and words")
-        }
-        _ => long(max_age),
-    }
+    (until_change < max_age.saturating_add(STALE_WHILE_REVALIDATE)).then(|| until_change.min(max_age))
 }
 
 /// The usual value, made once per thread rather than per response.

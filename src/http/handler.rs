@@ -41,6 +41,8 @@ pub struct Shared {
     pub stopping: AtomicBool,
     /// Counts subscribers and reads; `None` when nothing is counted.
     pub recorder: Option<Recorder>,
+    /// Remembers who polls which feed how often, when `poll_limit` is on.
+    pub limiter: super::limit::Limiter,
 }
 
 /// The hyper service for one connection.
@@ -187,7 +189,12 @@ impl Handler {
         let snapshot = self.shared.snapshot.load();
         let mut response = match path::route(request.uri().path(), &snapshot) {
             path::Route::Resource(key) => match snapshot.get(&key) {
-                Some(resource) => return self.serve(request, &key, resource, snapshot.max_age),
+                Some(resource) => {
+                    if let Some(retry) = self.braked(request, &key, resource, &snapshot) {
+                        return Respond::Now(too_many(retry));
+                    }
+                    return self.serve(request, &key, resource, snapshot.max_age);
+                }
                 None => plain(StatusCode::NOT_FOUND, "not found\n"),
             },
             path::Route::Redirect(location) => redirect(&location),
@@ -312,6 +319,29 @@ impl Handler {
         admin::respond(page, allowed, snapshot, self.shared.recorder.as_ref())
     }
 
+    /// `Some(seconds)` when this client polls this feed far faster than
+    /// the max-age it is sent and `poll_limit` is on (see `limit`).
+    fn braked(
+        &self,
+        request: &Request<Incoming>,
+        key: &str,
+        resource: &Resource,
+        snapshot: &Snapshot,
+    ) -> Option<u64> {
+        let feed = audience::FEEDS.iter().any(|feed| key.ends_with(feed)) && !key.contains("archive/");
+        if !snapshot.serving.poll_limit || !feed || resource.rarely_changes {
+            return None;
+        }
+        let headers = request.headers();
+        if admin::is_allowed(self.peer, headers, self.shared.admin_token.as_deref()) {
+            return None;
+        }
+        let client = super::client::address(self.peer.ip(), headers, &snapshot.serving.trusted_proxies);
+        let user_agent = headers.get(USER_AGENT).map_or(&[][..], HeaderValue::as_bytes);
+        let max_age = cache_control::seconds(snapshot.max_age, resource.changes_at, self.shared.clock.now());
+        self.shared.limiter.fetch(key, client, user_agent, max_age, Instant::now())
+    }
+
     /// The parts of a request the audience may count, once its status is
     /// known; `None` when nothing of it could count.
     fn hit(&self, request: &Request<Incoming>, snapshot: &Snapshot) -> Option<Hit> {
@@ -359,6 +389,19 @@ pub(super) fn plain(status: StatusCode, text: &'static str) -> Response<Body> {
 }
 
 /// A file in feeds/ that cannot be served as the snapshot describes it.
+/// 429: come back in `retry` seconds.
+fn too_many(retry: u64) -> Response<Body> {
+    let text = "this feed is polled far more often than its max-age; try again after Retry-After seconds\n";
+    Response::builder()
+        .status(StatusCode::TOO_MANY_REQUESTS)
+        .header(CONTENT_TYPE, "text/plain; charset=utf-8")
+        .header(CONTENT_LENGTH, text.len())
+        .header(CACHE_CONTROL, "no-store")
+        .header(RETRY_AFTER, retry)
+        .body(Body::from(text))
+        .expect("constant headers are valid")
+}
+
 fn unavailable() -> Response<Body> {
     let text = "this file is missing or changed in the output folder; it is served again once rebuilt\n";
     Response::builder()

@@ -14,6 +14,7 @@ pub mod encoding;
 pub mod file;
 pub mod handler;
 pub mod handoff;
+pub mod limit;
 pub mod path;
 pub mod range;
 pub mod server;

@@ -33,6 +33,8 @@ pub struct Site {
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// Count subscribers and reads (`audience = false` turns it off).
     pub audience: bool,
+    /// Answer 429 to a client polling a feed far faster than max-age.
+    pub poll_limit: bool,
 }
 
 /// A square picture in the content folder that stands for the site in
@@ -61,6 +63,7 @@ const KEYS: &[&str] = &[
     "icon",
     "trusted_proxies",
     "audience",
+    "poll_limit",
 ];
 
 /// Five minutes: aggregators poll about that often anyway.
@@ -142,6 +145,7 @@ pub fn parse(
         })
         .collect();
     let audience = reader.bool("audience").unwrap_or(true);
+    let poll_limit = reader.bool("poll_limit").unwrap_or(false);
     let base_url = base_url_instead.cloned().or(base_url).unwrap_or_else(|| fallback().base_url);
     let icon = read_icon(&mut reader, &base_url, targets);
     let site = Site {
@@ -158,6 +162,7 @@ pub fn parse(
         icon,
         trusted_proxies,
         audience,
+        poll_limit,
     };
     (site, reader.problems)
 }
@@ -184,6 +189,7 @@ pub fn fallback() -> Site {
         pings: Vec::new(),
         trusted_proxies: Vec::new(),
         audience: true,
+        poll_limit: false,
         icon: None,
     }
 }

@@ -373,6 +373,7 @@ fn serving(catalog: Option<&crate::model::Catalog>) -> Serving {
         audience: c.site.audience,
         zone: c.site.timezone.clone(),
         series: c.series.iter().map(|entry| entry.series.slug.clone()).collect(),
+        poll_limit: c.site.poll_limit,
     })
 }
 

@@ -23,6 +23,7 @@ mod operations;
 mod output;
 mod pages;
 mod podcasts;
+mod poll_limit;
 
 mod restarts;
 mod running;
