@@ -46,6 +46,28 @@ pub struct Hit {
     pub prefetch: bool,
     /// The author: loopback without a proxy, or the admin token.
     pub author: bool,
+    /// Of everything above but the status, and the second it came (see
+    /// [`is_repeat`]).
+    pub fingerprint: (u64, i64),
+}
+
+/// The hits this thread queued lately, by fingerprint: 16 KiB.
+const RECENT: usize = 1024;
+
+thread_local! {
+    static QUEUED: std::cell::RefCell<Vec<(u64, i64)>> = std::cell::RefCell::new(vec![(0, i64::MIN); RECENT]);
+}
+
+/// Whether this thread queued a hit with this fingerprint in the same
+/// second. Such a hit changes no count (each is per reader and day, or
+/// the latest value a reader states), so it is not queued again: a busy
+/// poller costs the recorder nothing.
+pub fn is_repeat(fingerprint: (u64, i64)) -> bool {
+    QUEUED.with_borrow(|queued| queued[slot(fingerprint.0)] == fingerprint)
+}
+
+fn slot(fingerprint: u64) -> usize {
+    usize::try_from(fingerprint % RECENT as u64).unwrap_or(0)
 }
 
 /// Whether a request for `path` (as sent) answered `status` may count: a
@@ -125,10 +147,12 @@ impl Recorder {
 
     /// Hands `hit` to the writer, or drops and counts it when it is behind.
     pub fn record(&self, hit: Hit) {
-        if let Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) =
-            self.sender.try_send(Message::Hit(hit))
-        {
-            self.shared.dropped.fetch_add(1, Ordering::Relaxed);
+        let fingerprint = hit.fingerprint;
+        match self.sender.try_send(Message::Hit(hit)) {
+            Ok(()) => QUEUED.with_borrow_mut(|queued| queued[slot(fingerprint.0)] = fingerprint),
+            Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => {
+                self.shared.dropped.fetch_add(1, Ordering::Relaxed);
+            }
         }
     }
 

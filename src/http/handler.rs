@@ -15,12 +15,14 @@ use crate::snapshot::{Resource, Snapshot, Source};
 use arc_swap::ArcSwap;
 use hyper::body::Incoming;
 use hyper::header::{
-    ACCEPT_RANGES, ALLOW, CACHE_CONTROL, CONNECTION, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_RANGE,
-    CONTENT_TYPE, ETAG, HeaderValue, LAST_MODIFIED, LINK, LOCATION, RETRY_AFTER, USER_AGENT, VARY,
+    ACCEPT_RANGES, ALLOW, AUTHORIZATION, CACHE_CONTROL, CONNECTION, CONTENT_ENCODING, CONTENT_LENGTH,
+    CONTENT_RANGE, CONTENT_TYPE, ETAG, FORWARDED, HeaderName, HeaderValue, LAST_MODIFIED, LINK, LOCATION,
+    RETRY_AFTER, USER_AGENT, VARY,
 };
 use hyper::{Method, Request, Response, StatusCode, Version};
 use std::convert::Infallible;
 use std::future::Future;
+use std::hash::{Hash, Hasher};
 use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
 use std::sync::Arc;
@@ -351,8 +353,22 @@ impl Handler {
             return None;
         }
         let headers = request.headers();
+        // Everything that decides what a hit counts, hashed: the same
+        // request again in the same second is left out at once.
+        let mut hasher = rustc_hash::FxHasher::default();
+        self.peer.ip().hash(&mut hasher);
+        path.hash(&mut hasher);
+        request.method().hash(&mut hasher);
+        for name in [USER_AGENT, X_FORWARDED_FOR, FORWARDED, AUTHORIZATION, SEC_PURPOSE] {
+            headers.get(&name).map(HeaderValue::as_bytes).hash(&mut hasher);
+        }
+        let fingerprint = (hasher.finish(), self.shared.clock.now().as_second());
+        if audience::is_repeat(fingerprint) {
+            return None;
+        }
         let trusted = &snapshot.serving.trusted_proxies;
         Some(Hit {
+            fingerprint,
             path: path.into(),
             status: 0,
             client: super::client::address(self.peer.ip(), headers, trusted),
@@ -362,11 +378,15 @@ impl Handler {
                 .filter(|ua| ua.len() <= audience::agents::LONGEST)
                 .map(Box::from),
             get: request.method() == Method::GET,
-            prefetch: headers.get("sec-purpose").is_some_and(|v| v.as_bytes().starts_with(b"prefetch")),
+            prefetch: headers.get(SEC_PURPOSE).is_some_and(|v| v.as_bytes().starts_with(b"prefetch")),
             author: admin::is_allowed(self.peer, headers, self.shared.admin_token.as_deref()),
         })
     }
 }
+
+/// `Sec-Purpose: prefetch`: a browser fetching what may never be shown.
+const SEC_PURPOSE: HeaderName = HeaderName::from_static("sec-purpose");
+const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
 
 /// Counts `hit` if what answered it may count.
 fn record(shared: &Shared, hit: Option<Hit>, status: StatusCode) {
