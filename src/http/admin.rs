@@ -7,7 +7,7 @@
 //! token from `EPISODIC_ADMIN_TOKEN`. Everyone else is told 404, as if there
 //! were nothing here.
 
-use super::handler::{Body, plain};
+use super::body::{Body, plain};
 use crate::audience::{Recorder, stats};
 use crate::snapshot::Snapshot;
 use hyper::header::{

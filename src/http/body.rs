@@ -8,6 +8,8 @@
 
 use bytes::{Bytes, BytesMut};
 use hyper::body::{Frame, SizeHint};
+use hyper::header::{CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE};
+use hyper::{Response, StatusCode};
 use std::fs::File;
 use std::future::Future;
 use std::io::{self, Read, Seek, SeekFrom};
@@ -158,4 +160,15 @@ fn read_at(idle: &mut Idle, start: u64, want: u64) -> io::Result<Bytes> {
         }
         Err(e) => Err(e),
     }
+}
+
+/// A short text response, for errors.
+pub fn plain(status: StatusCode, text: &'static str) -> Response<Body> {
+    Response::builder()
+        .status(status)
+        .header(CONTENT_TYPE, "text/plain; charset=utf-8")
+        .header(CONTENT_LENGTH, text.len())
+        .header(CACHE_CONTROL, "no-cache")
+        .body(Body::from(text))
+        .expect("constant headers are valid")
 }

@@ -5,47 +5,28 @@
 //! encoding (406) → preconditions (304, 412) → 200. Every step reads
 //! values made at build time; nothing here allocates per byte served.
 
+use super::body::plain;
 use super::connection::Activity;
 use super::range::{self, Ranged};
-use super::{admin, cache_control, conditional, encoding, file, path};
-use crate::audience::{self, Hit, Recorder};
-use crate::clock::Clock;
+use super::shared::Shared;
+use super::{admin, cache_control, conditional, encoding, file, observe, path};
 use crate::compress::Encoding;
 use crate::snapshot::{Resource, Snapshot, Source};
-use arc_swap::ArcSwap;
 use hyper::body::Incoming;
 use hyper::header::{
-    ACCEPT_RANGES, ALLOW, AUTHORIZATION, CACHE_CONTROL, CONNECTION, CONTENT_ENCODING, CONTENT_LENGTH,
-    CONTENT_RANGE, CONTENT_TYPE, ETAG, FORWARDED, HeaderName, HeaderValue, LAST_MODIFIED, LINK, LOCATION,
-    RETRY_AFTER, USER_AGENT, VARY,
+    ACCEPT_RANGES, ALLOW, CACHE_CONTROL, CONNECTION, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_RANGE,
+    CONTENT_TYPE, ETAG, HeaderValue, LAST_MODIFIED, LINK, LOCATION, RETRY_AFTER, USER_AGENT, VARY,
 };
 use hyper::{Method, Request, Response, StatusCode, Version};
 use std::convert::Infallible;
 use std::future::Future;
-use std::hash::{Hash, Hasher};
 use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::task::{Context, Poll};
 use std::time::Instant;
 use tracing::{Level, info, warn};
-
-/// What every connection shares.
-pub struct Shared {
-    pub snapshot: Arc<ArcSwap<Snapshot>>,
-    pub admin_token: Option<String>,
-    pub clock: Clock,
-    /// Told the output path of a file in feeds/ that could not be served.
-    pub report_damage: Box<dyn Fn(&str) + Send + Sync>,
-    /// Set when the server starts to stop: HTTP/1 responses then say
-    /// `Connection: close`, so no connection is closed under a request.
-    pub stopping: AtomicBool,
-    /// Counts subscribers and reads; `None` when nothing is counted.
-    pub recorder: Option<Recorder>,
-    /// Remembers who polls which feed how often, when `poll_limit` is on.
-    pub limiter: super::limit::Limiter,
-}
 
 /// The hyper service for one connection.
 #[derive(Clone)]
@@ -97,10 +78,10 @@ impl hyper::service::Service<Request<Incoming>> for Handler {
         let logging = tracing::enabled!(target: "episodic::access", Level::INFO);
         let started = logging.then(Instant::now);
         let closing = self.shared.stopping.load(Ordering::Relaxed) && request.version() <= Version::HTTP_11;
-        let hit = self.hit(&request, &self.shared.snapshot.load());
+        let hit = observe::hit(self.peer, &self.shared, &request, &self.shared.snapshot.load());
         match self.respond(&request) {
             Respond::Now(mut response) => {
-                record(&self.shared, hit, response.status());
+                observe::record(&self.shared, hit, response.status());
                 if closing {
                     response.headers_mut().insert(CONNECTION, HeaderValue::from_static("close"));
                 }
@@ -125,7 +106,7 @@ impl hyper::service::Service<Request<Incoming>> for Handler {
                 let shared = self.shared.clone();
                 Reply::Reading(Box::pin(async move {
                     let mut response = reading.await;
-                    record(&shared, hit, response.status());
+                    observe::record(&shared, hit, response.status());
                     if closing {
                         response.headers_mut().insert(CONNECTION, HeaderValue::from_static("close"));
                     }
@@ -192,8 +173,9 @@ impl Handler {
         let mut response = match path::route(request.uri().path(), &snapshot) {
             path::Route::Resource(key) => match snapshot.get(&key) {
                 Some(resource) => {
-                    if let Some(retry) = self.braked(request, &key, resource, &snapshot) {
-                        return Respond::Now(too_many(retry));
+                    let braked = observe::braked(self.peer, &self.shared, request, &key, resource, &snapshot);
+                    if let Some(retry) = braked {
+                        return Respond::Now(observe::too_many(retry));
                     }
                     return self.serve(request, &key, resource, snapshot.max_age);
                 }
@@ -320,108 +302,9 @@ impl Handler {
         let allowed = admin::is_allowed(self.peer, request.headers(), self.shared.admin_token.as_deref());
         admin::respond(page, allowed, snapshot, self.shared.recorder.as_ref())
     }
-
-    /// `Some(seconds)` when this client polls this feed far faster than
-    /// the max-age it is sent and `poll_limit` is on (see `limit`).
-    fn braked(
-        &self,
-        request: &Request<Incoming>,
-        key: &str,
-        resource: &Resource,
-        snapshot: &Snapshot,
-    ) -> Option<u64> {
-        let feed = audience::FEEDS.iter().any(|feed| key.ends_with(feed)) && !key.contains("archive/");
-        if !snapshot.serving.poll_limit || !feed || resource.rarely_changes {
-            return None;
-        }
-        let headers = request.headers();
-        if admin::is_allowed(self.peer, headers, self.shared.admin_token.as_deref()) {
-            return None;
-        }
-        let client = super::client::address(self.peer.ip(), headers, &snapshot.serving.trusted_proxies);
-        let user_agent = headers.get(USER_AGENT).map_or(&[][..], HeaderValue::as_bytes);
-        let max_age = cache_control::seconds(snapshot.max_age, resource.changes_at, self.shared.clock.now());
-        self.shared.limiter.fetch(key, client, user_agent, max_age, Instant::now())
-    }
-
-    /// The parts of a request the audience may count, once its status is
-    /// known; `None` when nothing of it could count.
-    fn hit(&self, request: &Request<Incoming>, snapshot: &Snapshot) -> Option<Hit> {
-        self.shared.recorder.as_ref()?;
-        let path = request.uri().path();
-        if !snapshot.serving.audience || !audience::worth_recording(path, 200) {
-            return None;
-        }
-        let headers = request.headers();
-        // Everything that decides what a hit counts, hashed: the same
-        // request again in the same second is left out at once.
-        let mut hasher = rustc_hash::FxHasher::default();
-        self.peer.ip().hash(&mut hasher);
-        path.hash(&mut hasher);
-        request.method().hash(&mut hasher);
-        for name in [USER_AGENT, X_FORWARDED_FOR, FORWARDED, AUTHORIZATION, SEC_PURPOSE] {
-            headers.get(&name).map(HeaderValue::as_bytes).hash(&mut hasher);
-        }
-        let fingerprint = (hasher.finish(), self.shared.clock.now().as_second());
-        if audience::is_repeat(fingerprint) {
-            return None;
-        }
-        let trusted = &snapshot.serving.trusted_proxies;
-        Some(Hit {
-            fingerprint,
-            path: path.into(),
-            status: 0,
-            client: super::client::address(self.peer.ip(), headers, trusted),
-            user_agent: headers
-                .get(USER_AGENT)
-                .map(HeaderValue::as_bytes)
-                .filter(|ua| ua.len() <= audience::agents::LONGEST)
-                .map(Box::from),
-            get: request.method() == Method::GET,
-            prefetch: headers.get(SEC_PURPOSE).is_some_and(|v| v.as_bytes().starts_with(b"prefetch")),
-            author: admin::is_allowed(self.peer, headers, self.shared.admin_token.as_deref()),
-        })
-    }
-}
-
-/// `Sec-Purpose: prefetch`: a browser fetching what may never be shown.
-const SEC_PURPOSE: HeaderName = HeaderName::from_static("sec-purpose");
-const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
-
-/// Counts `hit` if what answered it may count.
-fn record(shared: &Shared, hit: Option<Hit>, status: StatusCode) {
-    if let (Some(recorder), Some(mut hit)) = (&shared.recorder, hit)
-        && audience::worth_recording(&hit.path, status.as_u16())
-    {
-        hit.status = status.as_u16();
-        recorder.record(hit);
-    }
-}
-
-pub(super) fn plain(status: StatusCode, text: &'static str) -> Response<Body> {
-    Response::builder()
-        .status(status)
-        .header(CONTENT_TYPE, "text/plain; charset=utf-8")
-        .header(CONTENT_LENGTH, text.len())
-        .header(CACHE_CONTROL, "no-cache")
-        .body(Body::from(text))
-        .expect("constant headers are valid")
 }
 
 /// A file in feeds/ that cannot be served as the snapshot describes it.
-/// 429: come back in `retry` seconds.
-fn too_many(retry: u64) -> Response<Body> {
-    let text = "this feed is polled far more often than its max-age; try again after Retry-After seconds\n";
-    Response::builder()
-        .status(StatusCode::TOO_MANY_REQUESTS)
-        .header(CONTENT_TYPE, "text/plain; charset=utf-8")
-        .header(CONTENT_LENGTH, text.len())
-        .header(CACHE_CONTROL, "no-store")
-        .header(RETRY_AFTER, retry)
-        .body(Body::from(text))
-        .expect("constant headers are valid")
-}
-
 fn unavailable() -> Response<Body> {
     let text = "this file is missing or changed in the output folder; it is served again once rebuilt\n";
     Response::builder()

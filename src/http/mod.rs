@@ -15,9 +15,11 @@ pub mod file;
 pub mod handler;
 pub mod handoff;
 pub mod limit;
+mod observe;
 pub mod path;
 pub mod range;
 pub mod server;
+mod shared;
 
-pub use handler::Shared;
 pub use server::{Limits, run};
+pub use shared::Shared;

@@ -17,8 +17,9 @@
 //! timeout stays on as well, for a slow head on a kept-alive connection.
 
 use super::connection::{self, Activity, Metered, Periods};
-use super::handler::{Handler, Shared};
+use super::handler::Handler;
 use super::handoff;
+use super::shared::Shared;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use std::future::Future;
