@@ -8,7 +8,7 @@
 
 use bytes::{Bytes, BytesMut};
 use hyper::body::{Frame, SizeHint};
-use hyper::header::{CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE};
+use hyper::header::{CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE, RETRY_AFTER};
 use hyper::{Response, StatusCode};
 use std::fs::File;
 use std::future::Future;
@@ -169,6 +169,19 @@ pub fn plain(status: StatusCode, text: &'static str) -> Response<Body> {
         .header(CONTENT_TYPE, "text/plain; charset=utf-8")
         .header(CONTENT_LENGTH, text.len())
         .header(CACHE_CONTROL, "no-cache")
+        .body(Body::from(text))
+        .expect("constant headers are valid")
+}
+
+/// A short text response that asks to come back in `seconds` (429, 503),
+/// never kept by a cache.
+pub fn retry_later(status: StatusCode, text: &'static str, seconds: u64) -> Response<Body> {
+    Response::builder()
+        .status(status)
+        .header(CONTENT_TYPE, "text/plain; charset=utf-8")
+        .header(CONTENT_LENGTH, text.len())
+        .header(CACHE_CONTROL, "no-store")
+        .header(RETRY_AFTER, seconds)
         .body(Body::from(text))
         .expect("constant headers are valid")
 }

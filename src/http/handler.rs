@@ -5,7 +5,7 @@
 //! encoding (406) → preconditions (304, 412) → 200. Every step reads
 //! values made at build time; nothing here allocates per byte served.
 
-use super::body::plain;
+use super::body::{plain, retry_later};
 use super::connection::Activity;
 use super::range::{self, Ranged};
 use super::shared::Shared;
@@ -15,7 +15,7 @@ use crate::snapshot::{Resource, Snapshot, Source};
 use hyper::body::Incoming;
 use hyper::header::{
     ACCEPT_RANGES, ALLOW, CACHE_CONTROL, CONNECTION, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_RANGE,
-    CONTENT_TYPE, ETAG, HeaderValue, LAST_MODIFIED, LINK, LOCATION, RETRY_AFTER, USER_AGENT, VARY,
+    CONTENT_TYPE, ETAG, HeaderValue, LAST_MODIFIED, LINK, LOCATION, USER_AGENT, VARY,
 };
 use hyper::{Method, Request, Response, StatusCode, Version};
 use std::convert::Infallible;
@@ -307,14 +307,7 @@ impl Handler {
 /// A file in feeds/ that cannot be served as the snapshot describes it.
 fn unavailable() -> Response<Body> {
     let text = "this file is missing or changed in the output folder; it is served again once rebuilt\n";
-    Response::builder()
-        .status(StatusCode::SERVICE_UNAVAILABLE)
-        .header(CONTENT_TYPE, "text/plain; charset=utf-8")
-        .header(CONTENT_LENGTH, text.len())
-        .header(CACHE_CONTROL, "no-store")
-        .header(RETRY_AFTER, "10")
-        .body(Body::from(text))
-        .expect("constant headers are valid")
+    retry_later(StatusCode::SERVICE_UNAVAILABLE, text, 10)
 }
 
 fn redirect(location: &str) -> Response<Body> {

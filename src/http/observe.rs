@@ -3,16 +3,13 @@
 //! `trusted_proxies`), its headers and the site's settings, and neither
 //! may slow the answer.
 
-use super::body::Body;
+use super::body::{Body, retry_later};
 use super::shared::Shared;
 use super::{admin, cache_control, client};
 use crate::audience::{self, Hit};
 use crate::snapshot::{Resource, Snapshot};
 use hyper::body::Incoming;
-use hyper::header::{
-    AUTHORIZATION, CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE, FORWARDED, HeaderName, HeaderValue,
-    RETRY_AFTER, USER_AGENT,
-};
+use hyper::header::{AUTHORIZATION, FORWARDED, HeaderName, HeaderValue, USER_AGENT};
 use hyper::{Method, Request, Response, StatusCode};
 use std::hash::{Hash, Hasher};
 use std::net::SocketAddr;
@@ -103,12 +100,5 @@ pub(super) fn record(shared: &Shared, hit: Option<Hit>, status: StatusCode) {
 /// 429: come back in `retry` seconds.
 pub(super) fn too_many(retry: u64) -> Response<Body> {
     let text = "this feed is polled far more often than its max-age; try again after Retry-After seconds\n";
-    Response::builder()
-        .status(StatusCode::TOO_MANY_REQUESTS)
-        .header(CONTENT_TYPE, "text/plain; charset=utf-8")
-        .header(CONTENT_LENGTH, text.len())
-        .header(CACHE_CONTROL, "no-store")
-        .header(RETRY_AFTER, retry)
-        .body(Body::from(text))
-        .expect("constant headers are valid")
+    retry_later(StatusCode::TOO_MANY_REQUESTS, text, retry)
 }
