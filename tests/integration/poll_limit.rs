@@ -57,7 +57,9 @@ fn a_client_polling_far_faster_than_max_age_gets_429_with_retry_after() {
 
 #[test]
 fn a_reader_polling_at_max_age_is_never_braked_even_across_a_release() {
-    let f = site(3);
+    // max-age 10, the release 5 s after start: every max-age sent before
+    // it is shortened to the seconds left.
+    let f = site(10);
     let server = Server::start(&f, NOW, &[]);
     let started = Instant::now();
     let mut max_ages = Vec::new();
@@ -82,5 +84,5 @@ fn a_reader_polling_at_max_age_is_never_braked_even_across_a_release() {
         std::thread::sleep(Duration::from_secs(max_age));
     }
     assert!(released, "the scheduled episode went live meanwhile");
-    assert!(max_ages.iter().any(|&m| m < 3), "max-age shrank before the release: {max_ages:?}");
+    assert!(max_ages.iter().any(|&m| m < 10), "max-age shrank before the release: {max_ages:?}");
 }
