@@ -186,6 +186,19 @@ impl Recorder {
     }
 }
 
+/// A reader, as a keyed hash: its address (an IPv6 one by its /64, which
+/// one household or phone keeps) and User-Agent. The audience keys it with
+/// the day's salt; the poll limiter with its own key.
+pub fn reader(key: &[u8; 32], address: IpAddr, user_agent: &[u8]) -> [u8; 32] {
+    let mut hasher = blake3::Hasher::new_keyed(key);
+    match address.to_canonical() {
+        IpAddr::V4(v4) => hasher.update(&v4.octets()),
+        IpAddr::V6(v6) => hasher.update(&v6.octets()[..8]),
+    };
+    hasher.update(&[0xff]).update(user_agent);
+    *hasher.finalize().as_bytes()
+}
+
 fn rfc3339(at: Timestamp) -> String {
     at.round(jiff::Unit::Second).unwrap_or(at).to_string()
 }

@@ -10,7 +10,6 @@ use super::agents::{self, Agent};
 use super::{Hit, Message, Shared, Subject, report, rfc3339, store, subject};
 use rusqlite::Connection;
 use std::collections::{HashMap, HashSet};
-use std::net::IpAddr;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::sync::mpsc::{Receiver, SyncSender, TryRecvError};
@@ -184,7 +183,7 @@ impl Writer {
                 return;
             }
         };
-        let client = client_hash(salt, hit.client, hit.user_agent.as_deref().unwrap_or_default());
+        let client = super::reader(salt, hit.client, hit.user_agent.as_deref().unwrap_or_default());
         for subject in subjects {
             let mut pair = blake3::Hasher::new();
             pair.update(subject.as_bytes()).update(&client);
@@ -292,17 +291,4 @@ fn write(
     }
     store::note_reported(&tx, day, week_start)?;
     tx.commit()
-}
-
-/// A reader, for the day: its address (an IPv6 one by its /64, which one
-/// household or phone keeps) and User-Agent, hashed with the day's salt.
-fn client_hash(salt: &[u8; 32], address: IpAddr, user_agent: &[u8]) -> [u8; 32] {
-    let mut hasher = blake3::Hasher::new_keyed(salt);
-    match address.to_canonical() {
-        IpAddr::V4(v4) => hasher.update(&v4.octets()),
-        IpAddr::V6(v6) => hasher.update(&v6.octets()[..8]),
-    };
-    hasher.update(&[0xff]);
-    hasher.update(user_agent);
-    *hasher.finalize().as_bytes()
 }

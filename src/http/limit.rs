@@ -64,12 +64,9 @@ impl Limiter {
         if std::str::from_utf8(user_agent).is_ok_and(|ua| HUBS.iter().any(|hub| ua.contains(hub))) {
             return None;
         }
-        let mut hasher = blake3::Hasher::new_keyed(&self.key);
-        match client.to_canonical() {
-            IpAddr::V4(v4) => hasher.update(&v4.octets()),
-            IpAddr::V6(v6) => hasher.update(&v6.octets()[..8]),
-        };
-        hasher.update(&[0xff]).update(user_agent).update(&[0xff]).update(feed.as_bytes());
+        let reader = crate::audience::reader(&self.key, client, user_agent);
+        let mut hasher = blake3::Hasher::new();
+        hasher.update(&reader).update(feed.as_bytes());
         let key: [u8; 16] = hasher.finalize().as_bytes()[..16].try_into().unwrap_or_default();
         let sent = Duration::from_secs(u64::from(max_age.max(1)));
         let mut clients = self.clients.lock().unwrap_or_else(|e| e.into_inner());
